@@ -1,0 +1,53 @@
+"""Helpers shared by the command modules: output (human or --json), devices, examples in help."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+HELP_FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def add_command(subparsers: Any, name: str, common: argparse.ArgumentParser, *, help: str,
+                example: str, description: str | None = None) -> argparse.ArgumentParser:
+    """Add a subcommand whose --help ends with a worked example."""
+    return subparsers.add_parser(
+        name, help=help, description=description or help, parents=[common],
+        epilog=f"example:\n  {example.strip()}", formatter_class=HELP_FORMATTER)
+
+
+def emit(args: argparse.Namespace, data: Any, text: str | None = None) -> None:
+    """Print a result: JSON on stdout with --json (human text then goes to stderr), else the text."""
+    if getattr(args, "json", False):
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=_json_default)
+        sys.stdout.write("\n")
+        if text:
+            print(text, file=sys.stderr)
+    elif text is not None:
+        print(text)
+    else:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=_json_default)
+        sys.stdout.write("\n")
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return str(obj)
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars when stderr is a terminal (or -v), never under --json piping to a non-tty."""
+    return sys.stderr.isatty() or getattr(args, "verbose", 0) > 0
+
+
+def torch_device(args: argparse.Namespace):
+    """Seed torch and resolve --device for commands that use torch."""
+    from lmlab.device import resolve_device, seed_everything
+
+    seed_everything(args.seed)
+    return resolve_device(args.device)

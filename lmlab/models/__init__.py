@@ -1,0 +1,1 @@
+"""Model families: ngram, rnn, transformer, multimodal. All language models share `base.LanguageModel`."""
