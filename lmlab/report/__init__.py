@@ -1,0 +1,1 @@
+"""Reports: plots (matplotlib, rendered off-screen) and self-contained HTML pages."""
