@@ -13,6 +13,7 @@ from lmlab.errors import ModelFormatError
 
 MODEL_TYPES: dict[str, str] = {
     # type name            -> "module:Class"
+    "gpt": "lmlab.models.transformer.gpt:GPT",
 }
 
 

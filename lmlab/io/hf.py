@@ -1,0 +1,258 @@
+"""Import and export checkpoints in the Hugging Face layout (GPT-2 and BERT families).
+
+A Hugging Face folder holds `config.json` (with "model_type") and `model.safetensors` or
+`pytorch_model.bin`. Each family is one table of rules after torchtune's `convert_weights.py`:
+
+    ("blocks.{}.attn.qkv.weight", ("h.{}.attn.c_attn.weight",), transpose=True)
+
+`{}` stands for the layer index. A rule with several Hugging Face keys concatenates them along the
+output dimension on import and splits them on export (BERT's separate query/key/value become the
+fused qkv projection). GPT-2 stores its projections as `Conv1D` (in, out) matrices, hence the
+transposes. Every shape is checked strictly, and missing and unexpected keys are listed by name.
+Model files never know about checkpoint layouts: the maps live here, and models are looked up in
+`lmlab.registry` by type name.
+
+`.bin` files are read with `torch.load(weights_only=True)`, which refuses arbitrary pickled
+objects (only tensors and plain containers); safetensors is preferred when both exist.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lmlab.errors import ModelFormatError
+from lmlab.registry import class_for_type
+
+log = logging.getLogger("lmlab")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Our key <- one or more Hugging Face keys (concatenated on dim 0), optionally transposed."""
+
+    ours: str
+    theirs: tuple[str, ...]
+    transpose: bool = False
+
+
+@dataclass(frozen=True)
+class Family:
+    """One checkpoint family: its key map and config translation."""
+
+    model_type: str  # Hugging Face "model_type"
+    our_type: str  # lmlab registry type
+    global_rules: tuple[Rule, ...]
+    layer_rules: tuple[Rule, ...]
+    config_in: Callable[[dict[str, Any]], dict[str, Any]]
+    config_out: Callable[[dict[str, Any]], dict[str, Any]]
+    strip_prefixes: tuple[str, ...] = ()
+    export_prefix: str = ""
+    ignore: tuple[str, ...] = ()  # regexes of Hugging Face keys that are fine to skip
+    optional_ours: tuple[str, ...] = field(default=())  # our keys a checkpoint may lack
+
+
+# ---- GPT-2 ---------------------------------------------------------------------------------
+
+def _gpt2_config_in(hf: dict[str, Any]) -> dict[str, Any]:
+    act = hf.get("activation_function", "gelu_new")
+    acts = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu": "gelu", "relu": "relu"}
+    if act not in acts:
+        raise ModelFormatError(f"GPT-2 activation_function {act!r} is not supported",
+                               fix=f"supported: {', '.join(acts)}")
+    return {"vocab_size": hf["vocab_size"], "max_seq_len": hf["n_positions"], "d_model": hf["n_embd"],
+            "n_layers": hf["n_layer"], "n_heads": hf["n_head"], "d_ff": hf.get("n_inner") or 0,
+            "norm_eps": hf.get("layer_norm_epsilon", 1e-5), "activation": acts[act],
+            "tie_embeddings": hf.get("tie_word_embeddings", True), "pos": "learned",
+            "norm": "layernorm", "bias": True, "dropout": 0.0}
+
+
+def _gpt2_config_out(c: dict[str, Any]) -> dict[str, Any]:
+    if c["pos"] != "learned" or c["norm"] != "layernorm" or c["activation"] == "swiglu" or not c["bias"]:
+        raise ModelFormatError("only GPT-2-shaped models (learned positions, LayerNorm, GELU, biases) "
+                               "export to the GPT-2 layout", fix="export a model built from a gpt2 preset")
+    acts = {"gelu_tanh": "gelu_new", "gelu": "gelu", "relu": "relu"}
+    return {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "vocab_size": c["vocab_size"],
+            "n_positions": c["max_seq_len"], "n_embd": c["d_model"], "n_layer": c["n_layers"],
+            "n_head": c["n_heads"], "n_inner": c["d_ff"], "layer_norm_epsilon": c["norm_eps"],
+            "activation_function": acts[c["activation"]], "tie_word_embeddings": c["tie_embeddings"],
+            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
+
+
+GPT2 = Family(
+    model_type="gpt2", our_type="gpt",
+    global_rules=(
+        Rule("tok_emb.weight", ("wte.weight",)),
+        Rule("pos_emb.weight", ("wpe.weight",)),
+        Rule("norm_f.weight", ("ln_f.weight",)),
+        Rule("norm_f.bias", ("ln_f.bias",)),
+        Rule("lm_head.weight", ("lm_head.weight",)),
+    ),
+    layer_rules=tuple(
+        [Rule(f"blocks.{{}}.{o}.{p}", (f"h.{{}}.{t}.{p}",)) for o, t in
+         (("norm_attn", "ln_1"), ("norm_ff", "ln_2")) for p in ("weight", "bias")]
+        + [Rule(f"blocks.{{}}.{o}.weight", (f"h.{{}}.{t}.weight",), transpose=True) for o, t in
+           (("attn.qkv", "attn.c_attn"), ("attn.out", "attn.c_proj"), ("ff.up", "mlp.c_fc"),
+            ("ff.down", "mlp.c_proj"))]
+        + [Rule(f"blocks.{{}}.{o}.bias", (f"h.{{}}.{t}.bias",)) for o, t in
+           (("attn.qkv", "attn.c_attn"), ("attn.out", "attn.c_proj"), ("ff.up", "mlp.c_fc"),
+            ("ff.down", "mlp.c_proj"))]),
+    config_in=_gpt2_config_in, config_out=_gpt2_config_out,
+    strip_prefixes=("transformer.",), export_prefix="transformer.",
+    ignore=(r"^h\.\d+\.attn\.(masked_)?bias$",),
+)
+FAMILIES: dict[str, Family] = {"gpt2": GPT2}
+
+
+# ---- reading and writing folders -------------------------------------------------------------
+
+def read_hf_folder(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(config dict, name -> tensor) from a Hugging Face folder; never unpickles objects."""
+    import torch
+
+    folder = Path(path)
+    cfg_file = folder / "config.json"
+    if not cfg_file.is_file():
+        raise ModelFormatError("no config.json in the folder", where=str(folder),
+                               fix="point to a Hugging Face model folder (config.json + weights)")
+    config = json.loads(cfg_file.read_text(encoding="utf-8"))
+    if (folder / "model.safetensors").is_file():
+        from safetensors.torch import load_file
+
+        weights = load_file(str(folder / "model.safetensors"))
+    elif (folder / "pytorch_model.bin").is_file():
+        try:
+            weights = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ModelFormatError(f"pytorch_model.bin is not a plain tensor file ({exc})",
+                                   where=str(folder), fix="convert it to model.safetensors") from exc
+    else:
+        raise ModelFormatError("no model.safetensors or pytorch_model.bin in the folder",
+                               where=str(folder), fix="download the weights next to config.json")
+    return config, dict(weights)
+
+
+def family_of(config: dict[str, Any], *, where: str) -> Family:
+    kind = config.get("model_type")
+    if kind not in FAMILIES:
+        raise ModelFormatError(f"model_type {kind!r} has no key map", where=where,
+                               fix=f"supported families: {', '.join(FAMILIES)}")
+    return FAMILIES[kind]
+
+
+def _expand(family: Family, n_layers: int) -> list[Rule]:
+    rules = list(family.global_rules)
+    for i in range(n_layers):
+        rules += [Rule(r.ours.replace("{}", str(i)), tuple(t.replace("{}", str(i)) for t in r.theirs),
+                       r.transpose) for r in family.layer_rules]
+    return rules
+
+
+def convert_from_hf(family: Family, weights: dict[str, Any], expected: dict[str, tuple[int, ...]],
+                    n_layers: int, *, where: str, optional: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Map Hugging Face tensors to our names, checking shapes; lists missing/unexpected keys."""
+    import torch
+
+    theirs = {}
+    for key, tensor in weights.items():
+        for prefix in family.strip_prefixes:
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+                break
+        theirs[key] = tensor
+    used: set[str] = set()
+    out: dict[str, Any] = {}
+    missing = []
+    for rule in _expand(family, n_layers):
+        if rule.ours not in expected:
+            continue
+        if any(t not in theirs for t in rule.theirs):
+            if rule.ours not in optional:
+                missing += [t for t in rule.theirs if t not in theirs]
+            continue
+        parts = [theirs[t].t() if rule.transpose else theirs[t] for t in rule.theirs]
+        used.update(rule.theirs)
+        tensor = parts[0] if len(parts) == 1 else torch.cat(parts, dim=0)
+        if tuple(tensor.shape) != expected[rule.ours]:
+            raise ModelFormatError(
+                f"tensor {' + '.join(rule.theirs)} has shape {tuple(tensor.shape)} but {rule.ours} "
+                f"needs {expected[rule.ours]}", where=where, fix="check config.json against the weights")
+        out[rule.ours] = tensor.contiguous()
+    unexpected = sorted(k for k in theirs if k not in used
+                        and not any(re.search(p, k) for p in family.ignore))
+    if missing or unexpected:
+        raise ModelFormatError(
+            f"checkpoint keys do not match the {family.model_type} map: missing "
+            f"{missing[:8] or 'none'}{' ...' if len(missing) > 8 else ''}, unexpected "
+            f"{unexpected[:8] or 'none'}{' ...' if len(unexpected) > 8 else ''}",
+            where=where, fix="is this folder a plain model of that family?")
+    return out
+
+
+def import_hf(path: str | os.PathLike[str], **config_overrides: Any):
+    """Build an lmlab model from a Hugging Face folder (GPT-2 -> GPT, BERT -> BERT).
+
+    Args:
+        path: folder with config.json and model.safetensors / pytorch_model.bin.
+        config_overrides: fields of our config to change (e.g. attention="math").
+    Returns:
+        the model in eval mode, float32, on the CPU.
+    """
+    import torch
+
+    where = str(path)
+    hf_config, weights = read_hf_folder(path)
+    family = family_of(hf_config, where=where)
+    cls = class_for_type(family.our_type, where=where)
+    cfg = cls.config_class.from_dict({**family.config_in(hf_config), **config_overrides}, where=where)
+    model = cls(cfg)
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    from lmlab.io.torch_folder import tied_aliases
+
+    optional = tied_aliases(model) | frozenset(family.optional_ours)
+    state = convert_from_hf(family, weights, expected, cfg.n_layers, where=where, optional=optional)
+    absent = sorted(set(expected) - set(state) - optional)
+    if absent:
+        raise ModelFormatError(f"the key map gives no value for {absent[:8]}", where=where,
+                               fix="this model variant has parts the checkpoint family lacks")
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    model.to(torch.float32).eval()
+    return model
+
+
+def export_hf(model, path: str | os.PathLike[str]) -> Path:
+    """Write `model` as a Hugging Face folder (config.json + model.safetensors) of its family."""
+    from safetensors.torch import save_file
+
+    from lmlab.io.torch_folder import tied_aliases
+
+    family = next((f for f in FAMILIES.values() if f.our_type == model.config_type), None)
+    if family is None:
+        raise ModelFormatError(f"no Hugging Face layout for model type {model.config_type!r}",
+                               fix=f"exportable types: {', '.join(f.our_type for f in FAMILIES.values())}")
+    cfg = model.config.to_dict()
+    hf_config = family.config_out(cfg)
+    state = model.state_dict()
+    skip = tied_aliases(model)
+    out = {}
+    for rule in _expand(family, cfg["n_layers"]):
+        if rule.ours not in state or rule.ours in skip:
+            continue
+        tensor = state[rule.ours].detach().cpu()
+        parts = tensor.chunk(len(rule.theirs), dim=0) if len(rule.theirs) > 1 else (tensor,)
+        for name, part in zip(rule.theirs, parts, strict=True):
+            prefix = "" if name.startswith("lm_head") else family.export_prefix
+            out[prefix + name] = (part.t() if rule.transpose else part).contiguous().clone()
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(out, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(hf_config, indent=2) + "\n", encoding="utf-8")
+    if getattr(model, "tokenizer", None) is not None:
+        model.tokenizer.save(str(folder / "tokenizer.json"))
+    return folder
