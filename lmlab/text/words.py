@@ -10,13 +10,14 @@ Alternatives, tried in order at each position (the first that matches wins):
 
 1. URLs (`https://...`, `www....`) without trailing punctuation;
 2. e-mail addresses;
-3. known abbreviations with their period (`Sr.`, `Dra.`, `EE.`, `UU.`, `etc.`, `pág.` ...) and
+3. placeholders and special tokens: `<url>`, `<user>`, `<s>`, `<extra_id_0>`, `[MASK]` ...;
+4. known abbreviations with their period (`Sr.`, `Dra.`, `EE.`, `UU.`, `etc.`, `pág.` ...) and
    dotted initialisms (`a.m.`, `e.g.`, `U.S.A.`);
-4. @mentions and #hashtags;
-5. numbers with inner separators (`3,5`, `1.000.000`, `12:30`, `12/10/2024`);
-6. words, with inner apostrophes, hyphens, periods or commas (`don't`, `franco-alemán`);
-7. an ellipsis (`...` or `…`);
-8. any other single non-space character (¿ ¡ ? ! , ; « » emoji ...).
+5. @mentions and #hashtags;
+6. numbers with inner separators (`3,5`, `1.000.000`, `12:30`, `12/10/2024`);
+7. words, with inner apostrophes, hyphens, periods or commas (`don't`, `franco-alemán`);
+8. an ellipsis (`...` or `…`);
+9. any other single non-space character (¿ ¡ ? ! , ; « » emoji ...).
 
 Text that is already tokenised (tokens joined by single spaces) comes back exactly as its tokens
 as long as each token is itself one match (a word, a number or a single punctuation mark).
@@ -43,8 +44,9 @@ ABBREVIATIONS: tuple[str, ...] = (
     "e.g", "i.e", "u.s", "u.k",
 )
 
-_URL = r"(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]}'»”]"
-_EMAIL = r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
+URL_PATTERN = r"(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]}'»”]"
+EMAIL_PATTERN = r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
+_PLACEHOLDER = r"<\w+>|\[(?:PAD|UNK|CLS|SEP|MASK)\]"
 _ABBREV = (r"(?i:" + "|".join(re.escape(a) for a in sorted(set(ABBREVIATIONS), key=len, reverse=True))
            + r")\.(?!\w)")
 _INITIALS = r"(?:[^\W\d_]\.){2,}(?!\w)"
@@ -55,7 +57,7 @@ _ELLIPSIS = r"\.\.\.|…"
 _OTHER = r"[^\w\s]"
 
 #: The tokeniser, valid both for Python `re` and for `tokenizers.Regex` (Oniguruma).
-WORD_PATTERN = "|".join([_URL, _EMAIL, _ABBREV, _INITIALS, _TAG, _NUMBER, _WORD, _ELLIPSIS, _OTHER])
+WORD_PATTERN = "|".join([URL_PATTERN, EMAIL_PATTERN, _PLACEHOLDER, _ABBREV, _INITIALS, _TAG, _NUMBER, _WORD, _ELLIPSIS, _OTHER])
 _WORD_RE = re.compile(WORD_PATTERN)
 
 
