@@ -158,7 +158,8 @@ class GPT(TorchSavableMixin, nn.Module):
         x = self.tok_emb(ids)  # (B, T, D)
         if self.pos_emb is not None:
             x = x + self.pos_emb(positions)
-        x = self.drop(x)
+        if self.training:
+            x = self.drop(x)
         keep = padding_mask(mask) if mask is not None else None
         states = [x] if all_layers else None
         for i, block in enumerate(self.blocks):

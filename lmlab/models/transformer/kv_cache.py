@@ -25,6 +25,11 @@ class KVCache:
         self.k = torch.empty(shape, device=device, dtype=dtype)
         self.v = torch.empty(shape, device=device, dtype=dtype)
         self.length = 0
+        self._layers()
+
+    def _layers(self) -> None:
+        # Per-layer views, so a step's write is one `narrow().copy_()` and no multi-dim indexing.
+        self.k_layers, self.v_layers = self.k.unbind(0), self.v.unbind(0)
 
     @property
     def capacity(self) -> int:
@@ -41,16 +46,18 @@ class KVCache:
             new = old.new_empty((*old.shape[:3], new_cap, old.shape[4]))
             new[:, :, :, : self.length] = old[:, :, :, : self.length]
             setattr(self, name, new)
+        self._layers()
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Write this layer's new k, v (B, H, T, Dh) after the cached prefix; return the prefix + them.
 
         The length advances only through `advance`, once all layers have written.
         """
-        end = self.length + k.shape[2]
-        self.k[layer, :, :, self.length : end] = k
-        self.v[layer, :, :, self.length : end] = v
-        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]  # (B, H, end, Dh)
+        start, t = self.length, k.shape[2]
+        keys, values = self.k_layers[layer], self.v_layers[layer]
+        keys.narrow(2, start, t).copy_(k)
+        values.narrow(2, start, t).copy_(v)
+        return keys.narrow(2, 0, start + t), values.narrow(2, 0, start + t)  # (B, H, start+T, Dh)
 
     def advance(self, n: int) -> None:
         self.length += n
@@ -59,10 +66,12 @@ class KVCache:
         """Keep batch rows `rows` (B',) int64, in that order (beam search); returns self."""
         self.k = self.k.index_select(1, rows)
         self.v = self.v.index_select(1, rows)
+        self._layers()
         return self
 
     def clone(self) -> KVCache:
         """An independent copy (same capacity) that can be stepped separately."""
         other = KVCache.__new__(KVCache)
         other.k, other.v, other.length = self.k.clone(), self.v.clone(), self.length
+        other._layers()
         return other

@@ -104,11 +104,15 @@ class Block(nn.Module):
         self.attn, self.ff, self.norm_attn, self.norm_ff = attn, ff, norm_attn, norm_ff
         self.cross, self.norm_cross = cross, norm_cross
         self.prenorm = prenorm
-        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.drop = nn.Dropout(dropout)
+        self.has_dropout = dropout > 0
 
     def forward(self, x: torch.Tensor, memory_kv=None, cross_kwargs: dict | None = None,
                 **attn_kwargs) -> torch.Tensor:
         """x (B, T, D) -> (B, T, D); attn_kwargs go to the self-attention (mask, causal, cache...)."""
+        if self.prenorm and not (self.has_dropout and self.training) and self.cross is None:
+            x = x + self.attn(self.norm_attn(x), **attn_kwargs)  # the inference fast path
+            return x + self.ff(self.norm_ff(x))
         if self.prenorm:
             x = x + self.drop(self.attn(self.norm_attn(x), **attn_kwargs))
             if self.cross is not None:
