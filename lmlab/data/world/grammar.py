@@ -1,0 +1,430 @@
+"""The probabilistic grammar of the world's language-model text, with exact token probabilities.
+
+The grammar is a program over `tables.Source` (see there): every token is either chosen from a
+table of distinct words or forced by the history, so each token sequence has exactly one
+derivation and log p(token | history) is the log-probability of the option that produced it.
+That makes the cross-entropy floor of any generated text exact (Shannon 1948; the same idea as
+scoring a corpus with the true model, cf. Jurafsky & Martin, SLP3 ch. 3, "perplexity").
+
+Frames (the first token reveals which):
+
+    declarative  El médico alto que vive en Roma estudia las estrellas en el laboratorio ,
+                 porque él está muy ocupado .
+    animal       Las vacas cuidan a sus terneros en la granja .
+    long range   Crecí en Francia , luego viajé a Italia , después estudié historia , por eso
+                 hablo francés .
+    facts        París es la capital de Francia .   En Japón se habla japonés .
+    questions    ¿ Dónde viven los jugadores ?   ¿ Cuál es la capital de Grecia ?
+    exclamation  ¡ Qué tarta tan rica !
+
+Dependencies at several ranges, so that n-grams, RNNs and Transformers separate:
+short (article-noun-adjective gender/number agreement), medium (subject-verb number agreement
+across an adjective and a relative clause; the topic of the subject choosing verb, object and
+place several words later; pronoun and adjective agreement in the "porque" clause) and long (the
+country of "Crecí en X" deciding the language after any number of filler clauses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from lmlab.data.world import lexicon as lx
+from lmlab.data.world.tables import Source, Table
+from lmlab.errors import ConfigError, check_range
+
+ARTICLES = {(True, "m", "sg"): "el", (True, "f", "sg"): "la", (True, "m", "pl"): "los",
+            (True, "f", "pl"): "las", (False, "m", "sg"): "un", (False, "f", "sg"): "una",
+            (False, "m", "pl"): "unos", (False, "f", "pl"): "unas"}
+PRONOUNS = {("m", "sg"): "él", ("f", "sg"): "ella", ("m", "pl"): "ellos", ("f", "pl"): "ellas"}
+FILLER_STARTERS = ("luego", "después", "también", "además")
+FILLER_VERBS = ("viajé", "trabajé", "estudié", "conocí", "aprendí", "descansé")
+LONG_OPENERS = ("crecí", "nací", "viví")
+
+
+@dataclass(frozen=True)
+class GrammarConfig:
+    """Sizes and probabilities of the grammar; see docs/world.md for how each moves the floor.
+
+    Lexicon sizes cap how many entries of each class `lexicon.py` provides (None = all).
+    `topic_affinity` multiplies the weight of verbs/objects/places of the subject's topic
+    (1 = no topic dependence; larger = stronger medium-range dependency, lower floor).
+    """
+
+    topics: tuple[str, ...] | None = None  # topics whose objects, verbs and places are used
+    n_countries: int | None = None
+    n_persons: int | None = None
+    n_animals: int | None = None
+    n_per_topic: int | None = None      # objects, verbs and places kept per topic
+    n_adjectives: int | None = None     # per adjective class
+    n_cities: int | None = None
+    n_names: int | None = None
+    n_fields: int | None = None         # study fields and infinitives in the filler
+    zipf: float = 0.5                   # weight of the i-th entry of a class: (i + 1) ** -zipf
+    topic_affinity: float = 8.0
+    w_declarative: float = 0.6
+    w_long: float = 0.15
+    w_fact: float = 0.1
+    w_question: float = 0.08
+    w_exclamation: float = 0.07
+    p_animal: float = 0.15
+    p_plural: float = 0.35
+    p_indefinite: float = 0.25
+    p_adjective: float = 0.35
+    p_relative: float = 0.2
+    p_object_adjective: float = 0.35
+    p_place: float = 0.45
+    p_because: float = 0.25
+    p_city: float = 0.3
+    p_habitat: float = 0.6
+    p_filler: float = 0.6
+    max_filler: int = 6
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.startswith("p_"):
+                check_range(f.name, v, 0, 1)
+            elif f.name.startswith("w_") or f.name in ("zipf",):
+                check_range(f.name, v, 0)
+            elif f.name == "topic_affinity" or (f.name.startswith("n_") and v is not None):
+                check_range(f.name, v, 1)
+        check_range("max_filler", self.max_filler, 0)
+        for t in self.topics or ():
+            if t not in lx.TOPICS:
+                raise ConfigError(f"topic {t!r} is not valid", fix=f"use some of {', '.join(lx.TOPICS)}")
+        if self.p_adjective + self.p_relative > 1 or self.p_place + self.p_because > 1:
+            raise ConfigError("p_adjective + p_relative and p_place + p_because must each be <= 1",
+                              fix="lower one of them")
+
+    @classmethod
+    def tiny(cls) -> GrammarConfig:
+        """A configuration small enough to enumerate every sentence (used by the tests)."""
+        return cls(topics=("familia",), n_countries=2, n_persons=1, n_animals=1, n_per_topic=1, n_adjectives=1,
+                   n_cities=1, n_names=1, n_fields=1, max_filler=1)
+
+
+def _zipf(n: int, s: float) -> list[float]:
+    return [(i + 1) ** -s for i in range(n)]
+
+
+def _take(items: Sequence[Any], n: int | None) -> list[Any]:
+    return list(items if n is None else items[:n])
+
+
+def _per_topic(items: Sequence[Any], n: int | None, topics: Sequence[str] | None) -> list[Any]:
+    out = []
+    for topic in topics or lx.TOPICS:
+        out += _take([x for x in items if x.topic == topic], n)
+    return out
+
+
+def _ranked(items: Sequence[Any], s: float) -> list[float]:
+    """Zipf weights by rank within each item's topic (lexicon order)."""
+    seen: dict[str, int] = {}
+    out = []
+    for x in items:
+        r = seen.get(x.topic, 0)
+        seen[x.topic] = r + 1
+        out.append((r + 1) ** -s)
+    return out
+
+
+class Grammar:
+    """Tables built once from a `GrammarConfig`; `sentence(src)` runs the program on a source."""
+
+    def __init__(self, config: GrammarConfig | None = None) -> None:
+        self.config = c = config or GrammarConfig()
+        self.countries = _take(lx.COUNTRIES, c.n_countries)
+        self.persons = _take(lx.PERSONS, c.n_persons)
+        self.animals = _take(lx.ANIMALS, c.n_animals)
+        self.objects = _per_topic(lx.OBJECTS, c.n_per_topic, c.topics)
+        self.verbs = _per_topic(lx.VERBS, c.n_per_topic, c.topics)
+        self.places = _per_topic(lx.PLACES, c.n_per_topic, c.topics)
+        self.person_adjs = _take(lx.PERSON_ADJECTIVES, c.n_adjectives)
+        self.state_adjs = _take(lx.STATE_ADJECTIVES, c.n_adjectives)
+        self.object_adjs = _take(lx.OBJECT_ADJECTIVES, c.n_adjectives)
+        self.cities = [k.capital for k in self.countries] + _take(lx.CITIES, c.n_cities)
+        self.names = [n for n, _ in _take(lx.FIRST_NAMES, c.n_names)]
+        self.fields = _take(lx.STUDY_FIELDS, c.n_fields)
+        self.infinitives = _take(lx.INFINITIVES, c.n_fields)
+        self._cache: dict[Any, Any] = {}
+        self._build_fixed_tables()
+
+    # -- tables ------------------------------------------------------------------------------
+    def _build_fixed_tables(self) -> None:
+        c = self.config
+        z = c.zipf
+        countries = Table(((k.name, w, i) for i, (k, w) in
+                           enumerate(zip(self.countries, _zipf(len(self.countries), z), strict=True))),
+                          "país")
+        self.t_country = countries
+        self.t_country_uniform = Table(((k.name, 1.0, i) for i, k in enumerate(self.countries)), "país")
+        capitals = Table(((k.capital, w, i) for i, (k, w) in
+                          enumerate(zip(self.countries, _zipf(len(self.countries), z), strict=True))),
+                         "capital")
+        self.t_country_or_capital = Table.union([(0.6, countries, "país"), (0.4, capitals, "capital")],
+                                                "país o capital")
+        self.t_city = Table(((name, w, name) for name, w in
+                             zip(self.cities, _zipf(len(self.cities), z), strict=True)), "ciudad")
+        subject_det, self.t_subject_noun = self._noun_phrase(
+            [(("person", i, "m"), "m", p.m_sg, p.m_pl, w * (1 - c.p_animal))
+             for i, (p, w) in enumerate(zip(self.persons, _zipf(len(self.persons), z), strict=True))]
+            + [(("person", i, "f"), "f", p.f_sg, p.f_pl, w * (1 - c.p_animal))
+               for i, (p, w) in enumerate(zip(self.persons, _zipf(len(self.persons), z), strict=True))]
+            + [(("animal", i, a.adult.gender), a.adult.gender, a.adult.sg, a.adult.pl, w * c.p_animal)
+               for i, (a, w) in enumerate(zip(self.animals, _zipf(len(self.animals), z), strict=True))],
+            c.p_plural, c.p_indefinite, "sujeto")
+        fact = Table.union([(0.6, capitals, "capital"), (0.4, Table.fixed("en"), "en")], "hecho")
+        self.t_top = Table.union([
+            (c.w_declarative, subject_det, "decl"),
+            (c.w_long, Table((w, 1.0, w) for w in LONG_OPENERS), "long"),
+            (c.w_fact, fact, "fact"),
+            (c.w_question, Table.fixed("¿"), "question"),
+            (c.w_exclamation, Table.fixed("¡"), "exclamation"),
+        ], "inicio")
+        # Questions: "¿ Dónde vive el médico ?" picks the number with the verb, then the subject.
+        self.t_wh = Table([("qué", 0.4, "qué"), ("cuál", 0.3, "cuál"), ("dónde", 0.3, "dónde")], "pregunta")
+        self.t_where_verb = Table([("vive", 1 - c.p_plural, "sg"), ("viven", c.p_plural, "pl")], "vive")
+        self.t_where_det = {n: Table(((ARTICLES[True, g, n], 0.5, g) for g in "mf"), "artículo")
+                            for n in ("sg", "pl")}
+        # Exclamations: "¡ Qué tarta tan rica !"
+        self.t_excl_noun = Table(((o.sg, w, o.gender) for o, w in
+                                  zip(self.objects, _ranked(self.objects, z), strict=True)), "objeto")
+        self.t_fact_verb = Table([("es", 0.6, "es"), ("está", 0.4, "está")], "es/está")
+        self.t_animal_end = Table([("en", c.p_habitat, "en"), (".", 1 - c.p_habitat, ".")], "fin")
+        self.t_object_end = Table([("en", c.p_place, "en"), (",", c.p_because, ","),
+                                   (".", 1 - c.p_place - c.p_because, ".")], "fin")
+        self.t_place_end = Table([(",", c.p_because, ","), (".", 1 - c.p_because, ".")], "fin")
+        self.t_copula = {"sg": Table([("está", 0.6, "state"), ("es", 0.4, "character")], "está/es"),
+                         "pl": Table([("están", 0.6, "state"), ("son", 0.4, "character")], "está/es")}
+        self.t_starter = Table(((s, w, s) for s, w in
+                                zip(FILLER_STARTERS, _zipf(len(FILLER_STARTERS), z), strict=True)),
+                               "conector")
+        self.t_filler_verb = Table(((v, w, v) for v, w in
+                                    zip(FILLER_VERBS, _zipf(len(FILLER_VERBS), z), strict=True)), "verbo")
+        self.t_worked = Table([("en", 0.6, "en"), ("mucho", 0.4, "mucho")], "trabajé")
+        self.t_names = Table(((n, w, n) for n, w in zip(self.names, _zipf(len(self.names), z), strict=True)),
+                             "nombre")
+        self.t_fields = Table(((f, w, f) for f, w in zip(self.fields, _zipf(len(self.fields), z), strict=True)),
+                              "estudios")
+        self.t_infinitives = Table(((f, w, f) for f, w in
+                                    zip(self.infinitives, _zipf(len(self.infinitives), z), strict=True)),
+                                   "infinitivo")
+        self.t_filler_or_end = [
+            Table.union([(c.p_filler if k < c.max_filler else 0.0, self.t_starter, "fill"),
+                         (1 - c.p_filler if k < c.max_filler else 1.0, Table.fixed("por"), "end")],
+                        "relleno")
+            for k in range(c.max_filler + 1)]
+
+    def _noun_phrase(self, nouns: list[tuple[Any, str, str, str, float]], p_plural: float,
+                     p_indefinite: float, name: str) -> tuple[Table, dict[tuple[str, str], Table]]:
+        """Article table and noun tables per (gender, number), factorising P(article, noun).
+
+        Args:
+            nouns: (payload, gender, singular, plural, weight) rows.
+        Returns:
+            the article table (payload (gender, number)) and {(gender, number): noun table}.
+        """
+        art: dict[str, list] = {}
+        for definite, p_def in ((True, 1 - p_indefinite), (False, p_indefinite)):
+            for n, p_n in (("sg", 1 - p_plural), ("pl", p_plural)):
+                for g in "mf":
+                    w = sum(row[4] for row in nouns if row[1] == g) * p_def * p_n
+                    art[ARTICLES[definite, g, n]] = [w, (g, n)]
+        det = Table(((tok, w, gn) for tok, (w, gn) in art.items()), f"artículo ({name})")
+        tables = {}
+        for g in "mf":
+            for n in ("sg", "pl"):
+                rows = [(row[2] if n == "sg" else row[3], row[4], row[0]) for row in nouns if row[1] == g]
+                if rows:
+                    tables[g, n] = Table(rows, name)
+        return det, tables
+
+    def _cached(self, key: Any, build) -> Any:
+        t = self._cache.get(key)
+        if t is None:
+            t = self._cache[key] = build()
+        return t
+
+    def _adj_table(self, adjs: list[lx.Adjective], g: str, n: str, name: str) -> Table:
+        return self._cached(("adj", name, g, n), lambda: Table(
+            ((a.form(g, n), w, i) for i, (a, w) in
+             enumerate(zip(adjs, _zipf(len(adjs), self.config.zipf), strict=True))), name))
+
+    def _verb_table(self, topic: str, n: str) -> Table:
+        a = self.config.topic_affinity
+
+        def build() -> Table:
+            return Table(((v.sg if n == "sg" else v.pl, w * (a if v.topic == topic else 1.0), i)
+                          for i, (v, w) in enumerate(zip(self.verbs, _ranked(self.verbs, self.config.zipf),
+                                                         strict=True))), "verbo")
+        return self._cached(("verb", topic, n), build)
+
+    def _after_subject(self, g: str, n: str, topic: str) -> Table:
+        c = self.config
+        return self._cached(("after_subject", g, n, topic), lambda: Table.union([
+            (c.p_adjective, self._adj_table(self.person_adjs, g, n, "adjetivo"), "adj"),
+            (c.p_relative, Table.fixed("que"), "rel"),
+            (1 - c.p_adjective - c.p_relative, self._verb_table(topic, n), "verb")], "tras el sujeto"))
+
+    def _after_adjective(self, n: str, topic: str) -> Table:
+        c = self.config
+        p_rel = c.p_relative / (1 - c.p_adjective) if c.p_adjective < 1 else 0.0
+        return self._cached(("after_adj", n, topic), lambda: Table.union([
+            (p_rel, Table.fixed("que"), "rel"), (1 - p_rel, self._verb_table(topic, n), "verb")],
+            "tras el adjetivo"))
+
+    def _object_phrase(self, topic: str, verb: int) -> tuple[Table, dict]:
+        a, c = self.config.topic_affinity, self.config
+        vt = self.verbs[verb].topic
+
+        def build():
+            weights = _ranked(self.objects, c.zipf)
+            rows = [(i, o.gender, o.sg, o.pl, w * (a if o.topic == vt else 1.0) * (a ** 0.5 if o.topic == topic else 1.0))
+                    for i, (o, w) in enumerate(zip(self.objects, weights, strict=True))]
+            return self._noun_phrase(rows, c.p_plural, c.p_indefinite, "objeto")
+        return self._cached(("object", topic, verb), build)
+
+    def _after_object(self, g: str, n: str) -> Table:
+        c = self.config
+        return self._cached(("after_object", g, n), lambda: Table.union([
+            (c.p_object_adjective, self._adj_table(self.object_adjs, g, n, "adjetivo de objeto"), "adj"),
+            (1 - c.p_object_adjective, self.t_object_end, "end")], "tras el objeto"))
+
+    def _place(self, topic: str) -> tuple[Table, dict]:
+        c = self.config
+
+        def build():
+            weights = _ranked(self.places, c.zipf)
+            rows = [(i, p.gender, p.sg, p.pl, w * (c.topic_affinity if p.topic == topic else 1.0))
+                    for i, (p, w) in enumerate(zip(self.places, weights, strict=True))]
+            det, nouns = self._noun_phrase(rows, 0.0, 0.0, "lugar")
+            return Table.union([(c.p_city, self.t_city, "city"), (1 - c.p_city, det, "place")], "lugar"), nouns
+        return self._cached(("place", topic), build)
+
+    # -- the program -------------------------------------------------------------------------
+    def sentence(self, src: Source) -> str:
+        """Run the grammar on `src` (sampling, reading or enumerating); returns the frame name."""
+        frame, value = src.pick(self.t_top)
+        if frame == "decl":
+            g, n = value
+            kind, i, _ = src.pick(self.t_subject_noun[g, n])
+            if kind == "animal":
+                self._animal(src, i, n)
+                frame = "animal"
+            else:
+                self._declarative(src, self.persons[i].topic, g, n)
+        elif frame == "long":
+            self._long(src)
+        elif frame == "fact":
+            self._fact(src, value)
+        elif frame == "question":
+            self._question(src)
+        else:
+            src.emit("qué")
+            g = src.pick(self.t_excl_noun)
+            src.emit("tan")
+            src.pick(self._adj_table(self.object_adjs, g, "sg", "adjetivo de objeto"))
+            src.emit("!")
+        src.finish()
+        return frame
+
+    def _declarative(self, src: Source, topic: str, g: str, n: str) -> None:
+        tag, verb = src.pick(self._after_subject(g, n, topic))
+        if tag == "adj":
+            tag, verb = src.pick(self._after_adjective(n, topic))
+        if tag == "rel":
+            src.emit("vive" if n == "sg" else "viven", "en")
+            src.pick(self.t_city)
+            verb = src.pick(self._verb_table(topic, n))
+        det, nouns = self._object_phrase(topic, verb)
+        og, on = src.pick(det)
+        src.pick(nouns[og, on])
+        tag, end = src.pick(self._after_object(og, on))
+        if tag == "adj":
+            end = src.pick(self.t_object_end)
+        if end == "en":
+            table, nouns = self._place(topic)
+            tag, value = src.pick(table)
+            if tag == "place":
+                src.pick(nouns[value])
+            end = src.pick(self.t_place_end)
+        if end == ",":
+            src.emit("porque", PRONOUNS[g, n])
+            kind = src.pick(self.t_copula[n])
+            src.emit("muy")
+            adjs = self.state_adjs if kind == "state" else self.person_adjs
+            src.pick(self._adj_table(adjs, g, n, "adjetivo de " + kind))
+            src.emit(".")
+
+    def _animal(self, src: Source, i: int, n: str) -> None:
+        a = self.animals[i]
+        sg = n == "sg"
+        src.emit("cuida" if sg else "cuidan", "a", "su" if sg else "sus", a.young.sg if sg else a.young.pl)
+        if src.pick(self.t_animal_end) == "en":
+            h = lx.HABITATS[a.habitat]
+            src.emit(ARTICLES[True, h.gender, "sg"], h.sg)
+        src.emit(".")
+
+    def _long(self, src: Source) -> None:
+        src.emit("en")
+        k = src.pick(self.t_country)
+        src.emit(",")
+        n_clauses = 0
+        while src.pick(self.t_filler_or_end[n_clauses])[0] == "fill":
+            self.filler_clause(src)
+            n_clauses += 1
+        src.emit("eso", "hablo", self.countries[k].language, ".")
+
+    def filler_clause(self, src: Source) -> None:
+        """The rest of one filler clause after its connector ("luego", ...), with its comma."""
+        verb = src.pick(self.t_filler_verb)
+        if verb == "viajé":
+            src.emit("a")
+            src.pick(self.t_country_uniform)
+        elif verb == "trabajé":
+            if src.pick(self.t_worked) == "en":
+                src.pick(self.t_city)
+        elif verb == "estudié":
+            src.pick(self.t_fields)
+        elif verb == "conocí":
+            src.emit("a")
+            src.pick(self.t_names)
+        elif verb == "aprendí":
+            src.emit("a")
+            src.pick(self.t_infinitives)
+        src.emit(",")
+
+    def _fact(self, src: Source, value: tuple[str, Any]) -> None:
+        tag, k = value
+        if tag == "capital":
+            if src.pick(self.t_fact_verb) == "es":
+                src.emit("la", "capital", "de", self.countries[k].name, ".")
+            else:
+                src.emit("en", self.countries[k].name, ".")
+        else:
+            _, k = src.pick(self.t_country_or_capital)
+            src.emit("se", "habla", self.countries[k].language, ".")
+
+    def _question(self, src: Source) -> None:
+        wh = src.pick(self.t_wh)
+        if wh == "qué":
+            src.emit("idioma", "se", "habla", "en")
+            src.pick(self.t_country_or_capital)
+        elif wh == "cuál":
+            src.emit("es", "la", "capital", "de")
+            src.pick(self.t_country)
+        else:
+            n = src.pick(self.t_where_verb)
+            g = src.pick(self.t_where_det[n])
+            src.pick(self._where_noun(g, n))
+        src.emit("?")
+
+    def _where_noun(self, g: str, n: str) -> Table:
+        def build() -> Table:
+            ws = _zipf(len(self.persons), self.config.zipf)
+            return Table(((getattr(p, f"{g}_{n}"), w, i) for i, (p, w) in
+                          enumerate(zip(self.persons, ws, strict=True))), "persona")
+        return self._cached(("where", g, n), build)

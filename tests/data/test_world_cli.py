@@ -1,0 +1,38 @@
+"""`lmlab world generate` and `lmlab world entropy` on small sizes."""
+
+from __future__ import annotations
+
+import json
+
+from lmlab.cli.main import main
+from lmlab.data.world import World
+
+
+def test_generate_lm_then_entropy_recovers_the_floor(tmp_path, capsys):
+    out = tmp_path / "test.txt"
+    assert main(["world", "generate", "lm", "-o", str(out), "--n-tokens", "3000", "--split", "test",
+                 "--seed", "5", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    expected = World(5).lm_sentences(n_tokens=3000, stream="test")
+    assert lines == [s.text for s in expected]
+    assert summary["n_sentences"] == len(lines) and summary["n_tokens"] >= 3000
+    assert main(["world", "entropy", str(out), "--json"]) == 0
+    floor = json.loads(capsys.readouterr().out)
+    assert floor["bits_per_token"] == summary["floor"]["bits_per_token"]
+    assert floor["n_tokens"] == sum(len(line.split()) for line in lines)
+
+
+def test_generate_lm_by_sentences(tmp_path, capsys):
+    out = tmp_path / "lm.txt"
+    assert main(["world", "generate", "lm", "-o", str(out), "--n-sentences", "7"]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 7
+    assert "bits/token" in capsys.readouterr().out
+
+
+def test_entropy_of_foreign_text_is_a_user_error(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("En Francia se habla francés .\nHola mundo .\n", encoding="utf-8")
+    assert main(["world", "entropy", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "bad.txt:2" in err
