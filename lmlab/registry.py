@@ -14,6 +14,12 @@ from lmlab.errors import ModelFormatError
 MODEL_TYPES: dict[str, str] = {
     # type name            -> "module:Class"
     "gpt": "lmlab.models.transformer.gpt:GPT",
+    "ngram": "lmlab.models.ngram.model:NGramLM",
+    "bert": "lmlab.models.transformer.bert:BERT",
+    "bert-pretraining": "lmlab.models.transformer.bert:BertForPreTraining",
+    "bert-classifier": "lmlab.models.transformer.bert:BertClassifier",
+    "bert-tagger": "lmlab.models.transformer.bert:BertTagger",
+    "sentence-encoder": "lmlab.models.transformer.sentence:SentenceEncoder",
 }
 
 

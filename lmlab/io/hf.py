@@ -55,6 +55,7 @@ class Family:
     strip_prefixes: tuple[str, ...] = ()
     export_prefix: str = ""
     ignore: tuple[str, ...] = ()  # regexes of Hugging Face keys that are fine to skip
+    renames: tuple[tuple[str, str], ...] = ()  # (regex, replacement) for legacy key spellings
     optional_ours: tuple[str, ...] = field(default=())  # our keys a checkpoint may lack
 
 
@@ -107,7 +108,62 @@ GPT2 = Family(
     strip_prefixes=("transformer.",), export_prefix="transformer.",
     ignore=(r"^h\.\d+\.attn\.(masked_)?bias$",),
 )
-FAMILIES: dict[str, Family] = {"gpt2": GPT2}
+
+# ---- BERT ----------------------------------------------------------------------------------
+
+def _bert_config_in(hf: dict[str, Any]) -> dict[str, Any]:
+    act = hf.get("hidden_act", "gelu")
+    acts = {"gelu": "gelu", "gelu_new": "gelu_tanh", "relu": "relu"}
+    if act not in acts or hf.get("position_embedding_type", "absolute") != "absolute":
+        raise ModelFormatError(f"BERT variant (hidden_act={act!r}, position_embedding_type="
+                               f"{hf.get('position_embedding_type')!r}) is not supported",
+                               fix="use an absolute-position BERT with gelu or relu")
+    return {"vocab_size": hf["vocab_size"], "max_seq_len": hf["max_position_embeddings"],
+            "d_model": hf["hidden_size"], "n_layers": hf["num_hidden_layers"],
+            "n_heads": hf["num_attention_heads"], "d_ff": hf["intermediate_size"],
+            "norm_eps": hf.get("layer_norm_eps", 1e-12), "activation": acts[act],
+            "n_segments": hf.get("type_vocab_size", 2), "pad_id": hf.get("pad_token_id") or 0,
+            "dropout": hf.get("hidden_dropout_prob", 0.1)}
+
+
+def _bert_config_out(c: dict[str, Any]) -> dict[str, Any]:
+    if c["norm"] != "layernorm" or c["activation"] == "swiglu":
+        raise ModelFormatError("only LayerNorm/GELU encoders export to the BERT layout",
+                               fix="export a model built from a bert preset")
+    acts = {"gelu": "gelu", "gelu_tanh": "gelu_new", "relu": "relu"}
+    return {"model_type": "bert", "architectures": ["BertModel"], "vocab_size": c["vocab_size"],
+            "max_position_embeddings": c["max_seq_len"], "hidden_size": c["d_model"],
+            "num_hidden_layers": c["n_layers"], "num_attention_heads": c["n_heads"],
+            "intermediate_size": c["d_ff"], "layer_norm_eps": c["norm_eps"],
+            "hidden_act": acts[c["activation"]], "type_vocab_size": c["n_segments"],
+            "pad_token_id": c["pad_id"], "hidden_dropout_prob": c["dropout"],
+            "attention_probs_dropout_prob": c["dropout"], "position_embedding_type": "absolute"}
+
+
+_L = "encoder.layer.{}."
+BERT = Family(
+    model_type="bert", our_type="bert",
+    global_rules=tuple(
+        [Rule("tok_emb.weight", ("embeddings.word_embeddings.weight",)),
+         Rule("pos_emb.weight", ("embeddings.position_embeddings.weight",)),
+         Rule("seg_emb.weight", ("embeddings.token_type_embeddings.weight",))]
+        + [Rule(f"emb_norm.{p}", (f"embeddings.LayerNorm.{p}",)) for p in ("weight", "bias")]
+        + [Rule(f"pooler.{p}", (f"pooler.dense.{p}",)) for p in ("weight", "bias")]),
+    layer_rules=tuple(
+        [Rule(f"blocks.{{}}.attn.qkv.{p}", tuple(f"{_L}attention.self.{n}.{p}"
+                                                 for n in ("query", "key", "value")))
+         for p in ("weight", "bias")]
+        + [Rule(f"blocks.{{}}.{o}.{p}", (f"{_L}{t}.{p}",)) for o, t in
+           (("attn.out", "attention.output.dense"), ("norm_attn", "attention.output.LayerNorm"),
+            ("ff.up", "intermediate.dense"), ("ff.down", "output.dense"),
+            ("norm_ff", "output.LayerNorm")) for p in ("weight", "bias")]),
+    config_in=_bert_config_in, config_out=_bert_config_out,
+    strip_prefixes=("bert.",),
+    ignore=(r"^embeddings\.position_ids$", r"^cls\."),
+    renames=((r"LayerNorm\.gamma$", "LayerNorm.weight"), (r"LayerNorm\.beta$", "LayerNorm.bias")),
+    optional_ours=("pooler.weight", "pooler.bias"),
+)
+FAMILIES: dict[str, Family] = {"gpt2": GPT2, "bert": BERT}
 
 
 # ---- reading and writing folders -------------------------------------------------------------
@@ -165,6 +221,8 @@ def convert_from_hf(family: Family, weights: dict[str, Any], expected: dict[str,
             if key.startswith(prefix):
                 key = key[len(prefix):]
                 break
+        for pattern, repl in family.renames:
+            key = re.sub(pattern, repl, key)
         theirs[key] = tensor
     used: set[str] = set()
     out: dict[str, Any] = {}
