@@ -15,6 +15,7 @@ MODEL_TYPES: dict[str, str] = {
     # type name            -> "module:Class"
     "gpt": "lmlab.models.transformer.gpt:GPT",
     "ngram": "lmlab.models.ngram.model:NGramLM",
+    "ngram": "lmlab.models.ngram.model:NGramLM",
     "bert": "lmlab.models.transformer.bert:BERT",
     "bert-pretraining": "lmlab.models.transformer.bert:BertForPreTraining",
     "bert-classifier": "lmlab.models.transformer.bert:BertClassifier",
