@@ -15,12 +15,15 @@ MODEL_TYPES: dict[str, str] = {
     # type name            -> "module:Class"
     "gpt": "lmlab.models.transformer.gpt:GPT",
     "ngram": "lmlab.models.ngram.model:NGramLM",
-    "ngram": "lmlab.models.ngram.model:NGramLM",
     "bert": "lmlab.models.transformer.bert:BERT",
     "bert-pretraining": "lmlab.models.transformer.bert:BertForPreTraining",
     "bert-classifier": "lmlab.models.transformer.bert:BertClassifier",
     "bert-tagger": "lmlab.models.transformer.bert:BertTagger",
     "sentence-encoder": "lmlab.models.transformer.sentence:SentenceEncoder",
+    "rnn_lm": "lmlab.models.rnn.lm:RNNLanguageModel",
+    "rnn_classifier": "lmlab.models.rnn.classifier:RNNClassifier",
+    "rnn_siamese": "lmlab.models.rnn.siamese:SiameseEncoder",
+    "rnn_seq2seq": "lmlab.models.rnn.seq2seq:Seq2Seq",
 }
 
 
