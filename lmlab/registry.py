@@ -20,6 +20,7 @@ MODEL_TYPES: dict[str, str] = {
     "bert-classifier": "lmlab.models.transformer.bert:BertClassifier",
     "bert-tagger": "lmlab.models.transformer.bert:BertTagger",
     "sentence-encoder": "lmlab.models.transformer.sentence:SentenceEncoder",
+    "t5": "lmlab.models.transformer.t5:T5",
     "rnn_lm": "lmlab.models.rnn.lm:RNNLanguageModel",
     "rnn_classifier": "lmlab.models.rnn.classifier:RNNClassifier",
     "rnn_siamese": "lmlab.models.rnn.siamese:SiameseEncoder",

@@ -1,0 +1,77 @@
+"""Pieces shared by the RNN models: the fused recurrent layer, hidden-state reordering, and
+pre-trained (word2vec) input embeddings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from lmlab.errors import ConfigError, check_choice, check_range
+
+log = logging.getLogger("lmlab")
+
+Cell = Literal["elman", "lstm", "gru"]
+CELLS = ("elman", "lstm", "gru")
+
+
+def check_rnn_sizes(cell: str, d_embed: int, d_hidden: int, n_layers: int, dropout: float) -> None:
+    """Validate the settings every RNN config shares (ConfigError naming the bad one)."""
+    check_choice("cell", cell, CELLS)
+    check_range("d_embed", d_embed, 1)
+    check_range("d_hidden", d_hidden, 1)
+    check_range("n_layers", n_layers, 1)
+    check_range("dropout", dropout, 0, 1, high_open=True)
+
+
+def make_rnn(cell: str, d_in: int, d_hidden: int, n_layers: int = 1, dropout: float = 0.0,
+             bidirectional: bool = False) -> nn.RNNBase:
+    """torch's fused batch-first layer: nn.RNN (tanh, the Elman network), nn.LSTM or nn.GRU."""
+    kwargs = {"num_layers": n_layers, "batch_first": True, "bidirectional": bidirectional,
+              "dropout": dropout if n_layers > 1 else 0.0}
+    if cell == "elman":
+        return nn.RNN(d_in, d_hidden, nonlinearity="tanh", **kwargs)
+    return {"lstm": nn.LSTM, "gru": nn.GRU}[cell](d_in, d_hidden, **kwargs)
+
+
+def reorder_hidden(state: Any, rows: torch.Tensor) -> Any:
+    """Keep batch rows `rows` of an RNN state: h (L, B, H) or (h, c), batch on dimension 1."""
+    if isinstance(state, tuple):
+        return tuple(reorder_hidden(s, rows) for s in state)
+    return state.index_select(1, rows.to(state.device))
+
+
+def top_hidden(state: Any) -> torch.Tensor:
+    """The top layer's hidden state (B, H) of h (L, B, H) or (h, c)."""
+    h = state[0] if isinstance(state, tuple) else state
+    return h[-1]
+
+
+def load_pretrained_embeddings(embedding: nn.Embedding, tokenizer: Any, vectors: Any, *,
+                               freeze: bool = False) -> int:
+    """Copy pre-trained word vectors into the rows of `embedding` whose token they know.
+
+    Args:
+        embedding: (V, D) input embedding to fill in place.
+        tokenizer: a `tokenizers.Tokenizer` (id -> token through `get_vocab`).
+        vectors: word -> vector lookup with `in` and `[word]` (lmlab or gensim KeyedVectors, a dict).
+        freeze: stop training the embedding.
+    Returns:
+        how many rows were filled (the others keep their random initialisation).
+    """
+    found = 0
+    dim = embedding.weight.shape[1]
+    with torch.no_grad():
+        for token, idx in tokenizer.get_vocab().items():
+            if idx < embedding.num_embeddings and token in vectors:
+                vec = torch.as_tensor(vectors[token], dtype=embedding.weight.dtype)
+                if vec.numel() != dim:
+                    raise ConfigError(f"pre-trained vectors have {vec.numel()} dimensions, the model {dim}",
+                                      fix=f"build the model with d_embed={vec.numel()}")
+                embedding.weight[idx] = vec
+                found += 1
+    embedding.weight.requires_grad_(not freeze)
+    log.info("pre-trained embeddings: %d of %d tokens found", found, embedding.num_embeddings)
+    return found
