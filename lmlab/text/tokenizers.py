@@ -206,9 +206,16 @@ def _set_template(tokenizer: Tokenizer, template: str, kind: str) -> None:
     if missing:
         raise ConfigError(f"template={template!r} needs the special tokens {missing}",
                           fix="add them to special_tokens or choose template='none'")
-    tokenizer.post_processor = processors.TemplateProcessing(
+    tokenizer.post_processor = _wrap_template(first, ids[first], last, ids[last])
+
+
+def _wrap_template(first: str, first_id: int, last: str, last_id: int):
+    """`first A last` for one text, `first A last B last` (B with type id 1) for a pair."""
+    from tokenizers import processors
+
+    return processors.TemplateProcessing(
         single=f"{first} $A {last}", pair=f"{first} $A {last} $B:1 {last}:1",
-        special_tokens=list(ids.items()))
+        special_tokens=[(first, first_id), (last, last_id)])
 
 
 def iter_texts(texts: TextSource, *, errors: Literal["strict", "replace"] = "strict") -> Iterator[str]:
@@ -260,6 +267,14 @@ def _nonempty(batches: Iterator[list[str]], texts: TextSource) -> Iterator[list[
 def load_tokenizer(path: str | os.PathLike[str]) -> Tokenizer:
     """Open a `tokenizer.json` file, or the one inside a model folder (lmlab or Hugging Face).
 
+    A Hugging Face folder without tokenizer.json also works when it has GPT-2's `vocab.json` +
+    `merges.txt` (byte-level BPE) or BERT's `vocab.txt` (WordPiece; `do_lower_case` is read from
+    tokenizer_config.json, default true).
+
+    Padding stored in a tokenizer.json (sentence-transformers files pad every text to 128) is
+    switched off, as transformers does: `encode` gives the real tokens and
+    `lmlab.text.batch.encode_batch` pads batches. Truncation settings are kept.
+
     Raises:
         ModelFormatError: the path is missing, holds no tokenizer.json, or the file is invalid.
     """
@@ -267,18 +282,25 @@ def load_tokenizer(path: str | os.PathLike[str]) -> Tokenizer:
 
     file = Path(path)
     if file.is_dir():
-        file = file / "tokenizer.json"
+        folder, file = file, file / "tokenizer.json"
         if not file.exists():
-            raise ModelFormatError("the folder has no tokenizer.json", where=str(path),
+            if (folder / "vocab.json").exists() and (folder / "merges.txt").exists():
+                return _gpt2_from_files(folder)
+            if (folder / "vocab.txt").exists():
+                return _bert_from_files(folder)
+            raise ModelFormatError("the folder has no tokenizer.json (nor vocab.json + merges.txt "
+                                   "or vocab.txt)", where=str(path),
                                    fix="pass a tokenizer.json file or a folder that holds one")
     elif not file.exists():
         raise ModelFormatError("tokenizer not found", where=str(path),
                                fix="check the path; train one with `lmlab tokenize train`")
     try:
-        return Tokenizer.from_file(str(file))
+        tokenizer = Tokenizer.from_file(str(file))
     except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
         raise ModelFormatError(f"not a valid tokenizer.json ({str(exc).splitlines()[0][:120]})",
                                where=str(file), fix="restore the file or train the tokenizer again") from exc
+    tokenizer.no_padding()  # padding belongs to batches (`lmlab.text.batch`), as in transformers
+    return tokenizer
 
 
 def save_tokenizer(tokenizer: Tokenizer, path: str | os.PathLike[str]) -> Path:
@@ -291,3 +313,46 @@ def save_tokenizer(tokenizer: Tokenizer, path: str | os.PathLike[str]) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(target))
     return target
+
+
+def _gpt2_from_files(folder: Path) -> Tokenizer:
+    """GPT-2's byte-level BPE from `vocab.json` and `merges.txt` (Radford et al. 2019)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+
+    try:
+        bpe = models.BPE.from_file(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    except Exception as exc:
+        raise ModelFormatError(f"vocab.json/merges.txt cannot be read ({exc})", where=str(folder),
+                               fix="restore the files from the original model") from exc
+    tokenizer = Tokenizer(bpe)
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
+    return tokenizer
+
+
+def _bert_from_files(folder: Path) -> Tokenizer:
+    """BERT's WordPiece from `vocab.txt` (Devlin et al. 2019), with its [CLS] A [SEP] template."""
+    import json
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    config_file = folder / "tokenizer_config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.exists() else {}
+    lower = bool(config.get("do_lower_case", True))
+    strip = config.get("strip_accents")
+    try:
+        wordpiece = models.WordPiece.from_file(str(folder / "vocab.txt"), unk_token=special.UNK)
+    except Exception as exc:
+        raise ModelFormatError(f"vocab.txt cannot be read ({exc})", where=str(folder),
+                               fix="restore the file from the original model") from exc
+    tokenizer = Tokenizer(wordpiece)
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=bool(config.get("tokenize_chinese_chars", True)),
+        strip_accents=strip, lowercase=lower)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece(prefix="##")
+    cls, sep = (tokenizer.token_to_id(t) for t in (special.CLS, special.SEP))
+    if cls is not None and sep is not None:
+        tokenizer.post_processor = _wrap_template(special.CLS, cls, special.SEP, sep)
+    return tokenizer
