@@ -53,7 +53,8 @@ class TrainConfig(Config):
     """Everything about how to train (nothing about what): JSON-serialisable, saved in checkpoints.
 
     `max_steps` counts optimiser steps; when it is None the run lasts `epochs` passes over the data.
-    `eval_every`/`save_every` = 0 means only at the end. `early_stopping` = evaluations without
+    `eval_every`/`save_every` = 0 means only at the end. `resume_from`: a checkpoint folder that
+    `fit()` continues from ("auto": `out_dir/checkpoints/last` when it exists). `early_stopping` = evaluations without
     improvement before stopping (0 = never). `precision` "auto" = bf16 autocast on capable GPUs.
     """
 
@@ -79,6 +80,7 @@ class TrainConfig(Config):
     device: str = "auto"
     precision: Literal["auto", "fp32"] = "auto"
     out_dir: str | None = None
+    resume_from: str | None = None
     progress: bool = False
     tensorboard: bool = True
 
@@ -278,6 +280,10 @@ class Trainer:
     def fit(self, resume_from: str | Path | None = None) -> History:
         """Train until `total_steps` (or early stopping); Ctrl-C writes a checkpoint, then re-raises."""
         cfg = self.config
+        resume_from = resume_from or cfg.resume_from
+        if resume_from == "auto":
+            last = self._checkpoint_dir("last")
+            resume_from = last if last is not None and last.exists() else None
         if resume_from is not None:
             self.resume(resume_from)
         logs = MetricsLog(cfg.out_dir if self.dist.is_main else None, tensorboard=cfg.tensorboard)
