@@ -1,0 +1,499 @@
+"""word2vec: skip-gram and CBOW with negative sampling, trained on PyTorch (CPU or GPU).
+
+References: Mikolov et al. 2013, "Efficient Estimation of Word Representations in Vector Space"
+(arXiv:1301.3781) and "Distributed Representations of Words and Phrases and their
+Compositionality" (NeurIPS 2013); the original `word2vec.c`; Jurafsky & Martin, SLP3 ch. 6.8.
+
+The objective for one (context word c, target word w) pair and K negatives n_1..n_K drawn from the
+unigram distribution raised to 0.75:
+
+    L = log σ(v_c · u_w) + Σ_k log σ(-v_c · u_{n_k})
+
+where v are the input vectors (`W_in`, the embeddings we keep) and u the output vectors (`W_out`).
+Its gradient is written out by hand (no autograd, no optimiser state): with g = (label - σ(s)) · lr
+for each of the 1+K scores s,
+
+    u_o += g_o · v_c          (for the target and each negative)
+    v_c += Σ_o g_o · u_o
+
+which is the classic sparse SGD update. Each update touches only the rows in the batch, applied
+with `index_add_` (rows repeated in a batch get the sum of their gradients).
+
+Notable choices, all as in `word2vec.c` and gensim unless said otherwise:
+
+- vocabulary: words with count >= `min_count`, sorted by decreasing count (ties: first seen);
+  out-of-vocabulary words are dropped before windowing;
+- subsampling of frequent words: a word of count f is kept with probability
+  (sqrt(f / t) + 1) · t / f, t = `sample` · corpus size (the word2vec.c formula);
+- dynamic window: each centre draws an effective window uniformly in 1..`window`;
+- negatives: unigram^`ns_exponent` sampled exactly with Walker's alias method (no big table);
+- learning rate: linear decay from `alpha` to `min_alpha` over all epochs' words;
+- CBOW averages the context vectors and adds the hidden-layer gradient to each context word;
+- batches: (context, target) pairs are generated per chunk of text with vectorised numpy (no
+  Python loop over words) and updated `batch_size` pairs at a time; a row repeated more than
+  `max_row_updates` times in one batch has its summed update scaled down (see `add_rows`), the
+  one departure from sequential SGD that large batches need. On CPU, `workers` threads run
+  chunks in parallel on shared weights without locks ("Hogwild!", Recht et al. 2011), as gensim
+  does; torch releases the GIL inside its kernels. With `workers=1` a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from lmlab.config import Config
+from lmlab.errors import DataError, check_choice, check_range
+from lmlab.vectors.keyed import WordVectors
+
+log = logging.getLogger("lmlab")
+
+Architecture = Literal["skipgram", "cbow"]
+MAX_SENTENCE_LEN = 10_000  # longer "sentences" are cut, as gensim does
+CHUNK_WORDS = 20_000  # raw words per unit of work (a thread's job)
+
+
+@dataclasses.dataclass
+class Word2VecConfig(Config):
+    """Hyperparameters; names follow gensim's where one exists (`sg` becomes `architecture`)."""
+
+    architecture: Architecture = "skipgram"
+    vector_size: int = 100
+    window: int = 5
+    negative: int = 5
+    ns_exponent: float = 0.75
+    sample: float = 1e-3
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    alpha: float = 0.025
+    min_alpha: float = 1e-4
+    epochs: int = 5
+    batch_size: int = 2048
+    max_row_updates: int | None = 32
+    workers: int = 2
+    seed: int = 0
+
+    PRESETS = {  # noqa: RUF012 - ClassVar inherited from Config
+        "skipgram": {"architecture": "skipgram"},
+        "cbow": {"architecture": "cbow"},
+        "tiny": {"vector_size": 16, "window": 2, "min_count": 1, "epochs": 20},
+    }
+
+    def __post_init__(self) -> None:
+        check_choice("architecture", self.architecture, ("skipgram", "cbow"))
+        for name in ("vector_size", "window", "epochs", "batch_size", "workers", "min_count"):
+            check_range(name, getattr(self, name), 1)
+        check_range("negative", self.negative, 1)
+        check_range("sample", self.sample, 0)
+        check_range("alpha", self.alpha, 0, low_open=True)
+        check_range("min_alpha", self.min_alpha, 0, self.alpha)
+        if self.max_vocab_size is not None:
+            check_range("max_vocab_size", self.max_vocab_size, 1)
+        if self.max_row_updates is not None:
+            check_range("max_row_updates", self.max_row_updates, 1)
+
+
+@dataclasses.dataclass
+class TrainStats:
+    """What a `fit` did: sizes, time, speed (raw corpus words per second) and mean loss."""
+
+    corpus_words: int
+    vocab_size: int
+    epochs: int
+    pairs: int
+    seconds: float
+    words_per_s: float
+    loss: float
+
+
+class Vocabulary:
+    """Words kept for training, by decreasing count, with their counts."""
+
+    def __init__(self, words: list[str], counts: np.ndarray) -> None:
+        self.words = words
+        self.counts = counts
+        self.index = {w: i for i, w in enumerate(words)}
+
+    @classmethod
+    def build(cls, sentences: Iterable[Sequence[str]], min_count: int,
+              max_vocab_size: int | None = None) -> tuple[Vocabulary, int]:
+        """Count words; returns the vocabulary and the total number of raw words."""
+        counter: Counter[str] = Counter()
+        for sentence in sentences:
+            counter.update(sentence)
+        total = sum(counter.values())
+        kept = [(w, c) for w, c in counter.items() if c >= min_count]
+        kept.sort(key=lambda wc: -wc[1])  # stable: ties keep first-seen order
+        if max_vocab_size is not None:
+            kept = kept[:max_vocab_size]
+        return cls([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64)), total
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """word2vec.c subsampling: P(keep w) = (sqrt(f/t) + 1) · t/f, t = sample · Σf, capped at 1."""
+    if sample <= 0:
+        return np.ones(len(counts))
+    t = sample * counts.sum()
+    f = counts.astype(np.float64)
+    return np.minimum(1.0, (np.sqrt(f / t) + 1.0) * t / f)
+
+
+def alias_table(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias method: sample i ~ probs in O(1) as `j if u < accept[j] else alias[j]`.
+
+    Args:
+        probs: (V,) non-negative weights summing to 1.
+    Returns:
+        accept (V,) float probabilities and alias (V,) int64 indices.
+    """
+    n = len(probs)
+    scaled = probs * n
+    accept = np.ones(n)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        accept[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return accept, alias
+
+
+def context_matrix(n: int, sentence_ids: np.ndarray, windows: np.ndarray,
+                   max_window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Context positions of every centre position in one vectorised step.
+
+    Args:
+        n: number of (kept) tokens.
+        sentence_ids: (n,) sentence of each token; windows never cross sentences.
+        windows: (n,) effective window of each centre, in 1..max_window.
+        max_window: the configured window.
+    Returns:
+        positions (n, 2·max_window) int64 and valid (n, 2·max_window) bool: row i lists the
+        positions i-W..i-1, i+1..i+W; valid marks those inside the centre's window and sentence.
+
+    >>> pos, ok = context_matrix(3, np.array([0, 0, 1]), np.array([1, 1, 1]), 1)
+    >>> pos[ok].tolist()
+    [1, 0]
+    """
+    offsets = np.concatenate([np.arange(-max_window, 0), np.arange(1, max_window + 1)])
+    pos = np.arange(n)[:, None] + offsets[None, :]
+    valid = (np.abs(offsets)[None, :] <= windows[:, None]) & (pos >= 0) & (pos < n)
+    clipped = np.clip(pos, 0, max(n - 1, 0))
+    valid &= sentence_ids[clipped] == sentence_ids[:, None]
+    return pos, valid
+
+
+class Word2Vec:
+    """Skip-gram / CBOW with negative sampling.
+
+        >>> w2v = Word2Vec(Word2VecConfig(min_count=1, vector_size=8, epochs=1))
+        >>> w2v = w2v.fit([["el", "gato", "come"], ["el", "perro", "come"]])
+        >>> w2v.wv.vectors.shape
+        (4, 8)
+
+    After `fit`: `wv` (WordVectors of the input embeddings), `output_vectors_` (V, D) numpy,
+    `vocab_`, `stats_`.
+    """
+
+    def __init__(self, config: Word2VecConfig | None = None, *, device: str = "cpu",
+                 progress: bool = False) -> None:
+        self.config = config or Word2VecConfig()
+        self.device = device
+        self.progress = progress
+
+    # ------------------------------------------------------------------ data
+    def _encode(self, sentences: Iterable[Sequence[str]]) -> tuple[Vocabulary, int, np.ndarray,
+                                                                   np.ndarray]:
+        cfg = self.config
+        sentences = sentences if isinstance(sentences, list) else list(sentences)
+        for i, s in enumerate(sentences[:100]):
+            if isinstance(s, str):
+                raise DataError(f"sentence {i} is a string, not a list of tokens",
+                                fix="pass token lists, e.g. [line.split() for line in lines]")
+        vocab, total = Vocabulary.build(sentences, cfg.min_count, cfg.max_vocab_size)
+        if total == 0:
+            raise DataError("the corpus is empty (no tokens)", where="word2vec",
+                            fix="pass a corpus with text")
+        if len(vocab.words) < 2:
+            raise DataError(
+                f"only {len(vocab.words)} word(s) occur at least min_count={cfg.min_count} times "
+                f"in {total} tokens", where="word2vec", fix="lower min_count or use a larger corpus")
+        index = vocab.index
+        ids: list[int] = []
+        sids: list[int] = []
+        sid = 0
+        for sentence in sentences:
+            for start in range(0, len(sentence), MAX_SENTENCE_LEN):
+                piece = [index[w] for w in sentence[start:start + MAX_SENTENCE_LEN] if w in index]
+                ids.extend(piece)
+                sids.extend([sid] * len(piece))
+                sid += 1
+        return vocab, total, np.asarray(ids, dtype=np.int64), np.asarray(sids, dtype=np.int64)
+
+    # ----------------------------------------------------------------- train
+    def fit(self, sentences: Iterable[Sequence[str]]) -> Word2Vec:
+        """Build the vocabulary and train.
+
+        Args:
+            sentences: token lists (an iterable of lists of str); read once into memory as ids.
+        Returns:
+            self, with `wv`, `output_vectors_`, `vocab_`, `stats_` set.
+        """
+        import torch
+
+        from lmlab.device import resolve_device
+
+        cfg = self.config
+        device = resolve_device(self.device)
+        vocab, total, ids, sids = self._encode(sentences)
+        V, D = len(vocab.words), cfg.vector_size
+        gen = torch.Generator().manual_seed(cfg.seed)
+        w_in = ((torch.rand(V, D, generator=gen) - 0.5) / D).to(device)
+        w_out = torch.zeros(V, D, device=device)
+        probs = vocab.counts.astype(np.float64) ** cfg.ns_exponent
+        accept, alias = alias_table(probs / probs.sum())
+        self._accept = torch.as_tensor(accept, dtype=torch.float32, device=device)
+        self._alias = torch.as_tensor(alias, device=device)
+        self._keep = keep_probabilities(vocab.counts, cfg.sample)
+        # Chunks of ~CHUNK_WORDS raw words aligned to sentences: the unit of work and of lr decay.
+        boundaries = np.flatnonzero(np.diff(sids)) + 1
+        starts = [0]
+        for b in boundaries:
+            if b - starts[-1] >= CHUNK_WORDS:
+                starts.append(int(b))
+        bounds = [*starts, len(ids)]
+        chunks = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i + 1] > bounds[i]]
+        n_raw_per_id = total / max(len(ids), 1)  # raw words per in-vocabulary word, for progress
+        self._total_work = cfg.epochs * len(ids)
+        self._done = 0
+        self._loss_sum, self._loss_n, self._pairs = 0.0, 0, 0
+        self._lock = threading.Lock()
+        workers = cfg.workers if device.type == "cpu" else 1
+        old_threads = torch.get_num_threads()
+        flush = torch.set_flush_denormal(True)  # tiny gradients would otherwise crawl as denormals
+        from lmlab.progress import progress_bar
+
+        t0 = time.perf_counter()
+        try:
+            if device.type == "cpu":
+                # Batches are too small for intra-op threads to pay off, and busy-waiting OpenMP
+                # threads on a loaded machine slow every op down; parallelism comes from workers.
+                torch.set_num_threads(1)
+            with progress_bar(cfg.epochs * total, "word2vec", unit="word", enabled=self.progress) as bar:
+                for epoch in range(cfg.epochs):
+                    jobs = [(c, np.random.default_rng([cfg.seed, epoch, k]),
+                             torch.Generator(device=device).manual_seed(cfg.seed * 1000 + epoch * 97 + k))
+                            for k, c in enumerate(chunks)]
+
+                    def run(job_list, bar=bar):
+                        for (a, b), np_rng, t_gen in job_list:
+                            self._train_chunk(w_in, w_out, ids[a:b], sids[a:b], np_rng, t_gen)
+                            bar.advance((b - a) * n_raw_per_id)
+
+                    if workers == 1:
+                        run(jobs)
+                    else:
+                        threads = [threading.Thread(target=run, args=(jobs[k::workers],))
+                                   for k in range(workers)]
+                        for t in threads:
+                            t.start()
+                        for t in threads:
+                            t.join()
+        finally:
+            torch.set_num_threads(old_threads)
+            if flush:
+                torch.set_flush_denormal(False)
+        seconds = time.perf_counter() - t0
+        self.vocab_ = vocab
+        self.output_vectors_ = w_out.cpu().numpy()
+        self.wv = WordVectors(vocab.words, w_in.cpu().numpy(), counts=vocab.counts)
+        self.stats_ = TrainStats(
+            corpus_words=total, vocab_size=V, epochs=cfg.epochs, pairs=self._pairs,
+            seconds=seconds, words_per_s=cfg.epochs * total / max(seconds, 1e-9),
+            loss=self._loss_sum / max(self._loss_n, 1))
+        log.info("word2vec: %d words x %d epochs in %.1f s (%.0f words/s), loss %.4f",
+                 total, cfg.epochs, seconds, self.stats_.words_per_s, self.stats_.loss)
+        return self
+
+    def _negatives(self, shape: tuple[int, ...], gen) -> object:
+        """Negative samples from unigram^0.75 via the alias table: (shape) int64."""
+        import torch
+
+        v = self._accept.shape[0]
+        dev = self._accept.device
+        j = torch.randint(0, v, shape, generator=gen, device=dev)
+        u = torch.rand(shape, generator=gen, device=dev)
+        return torch.where(u < self._accept[j], j, self._alias[j])
+
+    def _train_chunk(self, w_in, w_out, ids: np.ndarray, sids: np.ndarray,
+                     rng: np.random.Generator, gen) -> None:
+        """Subsample, window and train on one chunk of in-vocabulary ids."""
+        import torch
+
+        cfg = self.config
+        n_chunk = len(ids)
+        keep = rng.random(n_chunk) < self._keep[ids]
+        kid, ksid = ids[keep], sids[keep]
+        n = len(kid)
+        if n < 2:
+            self._advance(n_chunk)
+            return
+        windows = rng.integers(1, cfg.window + 1, n)
+        pos, valid = context_matrix(n, ksid, windows, cfg.window)
+        dev = w_in.device
+        # Learning rate at the start and end of this chunk (linear decay over all work).
+        with self._lock:
+            done = self._done
+        frac0, frac1 = done / self._total_work, (done + n_chunk) / self._total_work
+        lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac0
+        lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(frac1, 1.0)
+        loss_sum, loss_n = 0.0, 0
+        if cfg.architecture == "skipgram":
+            counts = valid.sum(1)
+            target = torch.as_tensor(np.repeat(kid, counts), device=dev)   # centre word (output)
+            context = torch.as_tensor(kid[pos[valid]], device=dev)         # context word (input)
+            m = len(target)
+            B = cfg.batch_size
+            for s in range(0, m, B):
+                lr = lr0 + (lr1 - lr0) * s / m
+                ls = sgns_step(w_in, w_out, context[s:s + B], target[s:s + B],
+                               self._negatives((min(B, m - s), cfg.negative), gen), lr,
+                               max_row_updates=cfg.max_row_updates)
+                loss_sum += ls
+                loss_n += min(B, m - s)
+            pairs = m
+        else:
+            rows = np.flatnonzero(valid.any(1))
+            B = max(1, cfg.batch_size // (2 * cfg.window))  # centres per batch
+            pairs = 0
+            for s in range(0, len(rows), B):
+                r = rows[s:s + B]
+                v = valid[r]
+                lr = lr0 + (lr1 - lr0) * s / len(rows)
+                grp = torch.as_tensor(np.nonzero(v)[0], device=dev)
+                ctx = torch.as_tensor(kid[pos[r][v]], device=dev)
+                ls = cbow_step(w_in, w_out, ctx, grp, torch.as_tensor(kid[r], device=dev),
+                               self._negatives((len(r), cfg.negative), gen), lr,
+                               max_row_updates=cfg.max_row_updates)
+                loss_sum += ls
+                loss_n += len(r)
+                pairs += len(r)
+        with self._lock:
+            self._loss_sum += loss_sum
+            self._loss_n += loss_n
+            self._pairs += pairs
+        self._advance(n_chunk)
+
+    def _advance(self, n: int) -> None:
+        with self._lock:
+            self._done += n
+
+
+def _ns_grad(h, w_out, out_idx, lr: float):
+    """Scores of h against its target (column 0) and negatives; returns (g, outs, loss_sum).
+
+    Args:
+        h: (B, D) hidden vectors; out_idx: (B, 1+K) output rows; lr: learning rate.
+    Returns:
+        g (B, 1+K) = (label - σ(score)) · lr, with negatives equal to the target masked out;
+        outs (B, 1+K, D) the output vectors used; the summed negative log-likelihood (float).
+    """
+    import torch
+
+    B, K1 = out_idx.shape
+    outs = w_out.index_select(0, out_idx.reshape(-1)).view(B, K1, -1)   # (B, 1+K, D)
+    scores = (outs * h.unsqueeze(1)).sum(2)                             # (B, 1+K)
+    sig = torch.sigmoid(scores)
+    # A negative that is the target itself is skipped, as in word2vec.c.
+    mask = out_idx[:, 1:] != out_idx[:, :1]
+    with torch.no_grad():
+        p_true = torch.cat([sig[:, :1], 1 - sig[:, 1:]], 1).clamp_min(1e-7)
+        loss = float(-(p_true[:, 0].log().sum() + (p_true[:, 1:].log() * mask).sum()))
+    g = -sig
+    g[:, 0] += 1.0
+    g[:, 1:] *= mask
+    g *= lr
+    return g, outs, loss
+
+
+def add_rows(w, rows, grads, max_row_updates: int | None = None) -> None:
+    """w[rows] += grads, summing repeated rows; a row repeated n > `max_row_updates` times in
+    the batch gets its sum scaled by max_row_updates / n.
+
+    Sequential SGD (word2vec.c, gensim) lets each update see the previous one, so a frequent
+    word's vector stops moving once its scores saturate. A batch computes all its gradients at
+    the same point: a row repeated hundreds of times (a small vocabulary, or "de" as a negative)
+    would take hundreds of stale steps at once and can diverge. The cap bounds that step.
+    """
+    import torch
+
+    if max_row_updates is not None:
+        counts = torch.bincount(rows, minlength=w.shape[0]).clamp_min_(max_row_updates)
+        scale = (max_row_updates / counts.float()).index_select(0, rows)
+        grads = grads * scale.unsqueeze(1)
+    w.index_add_(0, rows, grads)
+
+
+def sgns_step(w_in, w_out, inputs, targets, negatives, lr: float, *,
+              max_row_updates: int | None = None) -> float:
+    """One skip-gram negative-sampling SGD step, in place on `w_in` and `w_out`.
+
+    Args:
+        w_in, w_out: (V, D) float32 input and output vectors (updated in place).
+        inputs: (B,) int64 input words (contexts); targets: (B,) words to predict (centres).
+        negatives: (B, K) int64 noise words; lr: learning rate.
+    Returns:
+        the summed loss -log σ(v·u_w) - Σ log σ(-v·u_n) over the batch (before the update).
+    """
+    import torch
+
+    h = w_in.index_select(0, inputs)                                 # (B, D)
+    out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)        # (B, 1+K)
+    g, outs, loss = _ns_grad(h, w_out, out_idx, lr)
+    grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
+    add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, h.shape[1]),
+             max_row_updates)
+    add_rows(w_in, inputs, grad_h, max_row_updates)
+    return loss
+
+
+def cbow_step(w_in, w_out, contexts, groups, targets, negatives, lr: float, *,
+              max_row_updates: int | None = None) -> float:
+    """One CBOW negative-sampling SGD step, in place.
+
+    Args:
+        contexts: (P,) context words; groups: (P,) which of the B centres each context belongs to
+            (every centre has at least one); targets: (B,) centre words; negatives: (B, K).
+    Returns:
+        the summed loss over the B centres (before the update).
+    """
+    import torch
+
+    B, D = targets.shape[0], w_in.shape[1]
+    ctx_vecs = w_in.index_select(0, contexts)                        # (P, D)
+    h = torch.zeros(B, D, device=w_in.device).index_add_(0, groups, ctx_vecs)
+    n_ctx = torch.bincount(groups, minlength=B).clamp_min(1).unsqueeze(1)
+    h /= n_ctx                                                       # mean of the contexts
+    out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)
+    g, outs, loss = _ns_grad(h, w_out, out_idx, lr)
+    grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
+    add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, D),
+             max_row_updates)
+    add_rows(w_in, contexts, grad_h.index_select(0, groups), max_row_updates)
+    return loss
+
+
+def train_word2vec(sentences: Iterable[Sequence[str]], config: Word2VecConfig | None = None, *,
+                   device: str = "cpu", progress: bool = False) -> WordVectors:
+    """Train word2vec and return its word vectors (a shortcut for `Word2Vec(...).fit(...).wv`)."""
+    return Word2Vec(config, device=device, progress=progress).fit(sentences).wv
+
