@@ -69,8 +69,9 @@ def add_rnn_options(p: argparse.ArgumentParser, *, cell: str = "lstm", d_embed: 
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = subparsers.add_parser("train", help="train neural models (RNN language models)",
-                                  description="Train neural models with the one Trainer.")
+    group = add_command(subparsers, "train", common, help="train neural models (RNN language models)",
+                        description="Train neural models with the one Trainer.",
+                        example="lmlab train rnn --cell gru --steps 1000 -o runs/gru")
     group.set_defaults(group_parser=group)
     sub = group.add_subparsers(title="models", metavar="MODEL")
     p = add_command(sub, "rnn", common, help="train an RNN (Elman/LSTM/GRU) language model",
@@ -104,6 +105,60 @@ def _corpus(args: argparse.Namespace) -> tuple[list[str], list[str], list[str], 
     splits = world.lm_splits(n, max(200, n // 20), max(200, n // 20))
     texts = [[s.text for s in part] for part in (splits.train, splits.valid, splits.test)]
     return texts[0], texts[1], texts[2], world.entropy_floor(splits.test)
+
+
+def read_columns(path: str, fields: list[str], *, limit: int | None = None) -> list[list[Any]]:
+    """Columns of a data file: JSONL (.gz) by key, or TSV by 1-based column number ("1", "2").
+
+    Returns one list per field, aligned. Raises DataError naming the first bad line.
+    """
+    from lmlab.data.corpus import iter_jsonl, iter_lines
+    from lmlab.errors import DataError
+
+    cols: list[list[Any]] = [[] for _ in fields]
+    if path.endswith((".jsonl", ".jsonl.gz", ".json.gz")):
+        for n, rec in enumerate(iter_jsonl(path), 1):
+            missing = [f for f in fields if f not in rec]
+            if missing:
+                raise DataError(f"record {n} has no field {missing[0]!r}", where=path,
+                                fix=f"name the fields present: {', '.join(rec)}")
+            for col, f in zip(cols, fields, strict=True):
+                col.append(rec[f])
+            if limit and n >= limit:
+                break
+        return cols
+    index = []
+    for f in fields:
+        if not f.isdigit() or int(f) < 1:
+            raise DataError(f"column {f!r} is not a 1-based column number", where=path,
+                            fix="for TSV files give column numbers, e.g. 1 and 2")
+        index.append(int(f) - 1)
+    for n, line in enumerate(iter_lines(path), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if max(index) >= len(parts):
+            raise DataError(f"line {n} has {len(parts)} tab-separated columns, column {max(index) + 1} needed",
+                            where=path, fix="check the column numbers or the file's separator (TAB)")
+        for col, i in zip(cols, index, strict=True):
+            col.append(parts[i])
+        if limit and len(cols[0]) >= limit:
+            break
+    return cols
+
+
+def split_holdout(columns: list[list[Any]], fraction: float, seed: int) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Shuffle rows with `seed` and cut off `fraction` of them as a validation set."""
+    import random
+
+    from lmlab.errors import check_range
+
+    check_range("valid fraction", fraction, 0, 1, low_open=True, high_open=True)
+    order = list(range(len(columns[0])))
+    random.Random(seed).shuffle(order)
+    cut = max(1, int(len(order) * fraction))
+    valid, train = order[:cut], order[cut:]
+    return [[c[i] for i in train] for c in columns], [[c[i] for i in valid] for c in columns]
 
 
 def load_word_vectors(path: str | None) -> Any:
