@@ -221,8 +221,8 @@ class GPT(TorchSavableMixin, nn.Module):
 
     def configure_optimizer(self, *, lr: float = 6e-4, weight_decay: float = 0.1,
                             betas: tuple[float, float] = (0.9, 0.95)) -> torch.optim.AdamW:
-        """AdamW over `optimizer_groups`, fused when the parameters live on a GPU."""
-        fused = self.lm_head.weight.device.type == "cuda"
+        """AdamW over `optimizer_groups`, fused (one kernel for all tensors) on CPU and CUDA."""
+        fused = self.lm_head.weight.device.type in ("cuda", "cpu")
         return torch.optim.AdamW(self.optimizer_groups(weight_decay), lr=lr, betas=betas, fused=fused)
 
     def flops_per_token(self, seq_len: int | None = None) -> float:
