@@ -78,14 +78,32 @@ def train_rnn_lm(train_texts: Sequence[str], valid_texts: Sequence[str] | None =
                  ) -> tuple[RNNLanguageModel, History]:
     """Train an RNN language model on sentences (one text each; <s>/</s> around every one).
 
-    Training reads random windows of `seq_len` tokens from the concatenated corpus (a memory-mapped
-    array under `train_config.out_dir`, or a temporary folder); evaluation scores whole validation
-    sentences from <s>, as perplexity does.
+    A tokenizer is trained on `train_texts` unless one is given; then `train_causal_lm` runs.
     """
     train_config = train_config or TrainConfig()
     tokenizer = tokenizer or fit_tokenizer(train_texts, tokenizer_kind, vocab_size)
-    _, bos, eos = special_ids(tokenizer)
     model_config = (model_config or RNNLMConfig()).replace(vocab_size=tokenizer.get_vocab_size())
+    torch.manual_seed(train_config.seed)
+    model = RNNLanguageModel(model_config, tokenizer)
+    if word_vectors is not None:
+        load_pretrained_embeddings(model.embed, tokenizer, word_vectors)
+    return train_causal_lm(model, train_texts, valid_texts, train_config, tokenizer=tokenizer,
+                           seq_len=seq_len, batch_size=batch_size)
+
+
+def train_causal_lm(model: torch.nn.Module, train_texts: Sequence[str],
+                    valid_texts: Sequence[str] | None = None, train_config: TrainConfig | None = None,
+                    *, tokenizer: Any, seq_len: int = 64, batch_size: int = 32,
+                    ) -> tuple[torch.nn.Module, History]:
+    """Train any causal language model (RNN, GPT ...) on sentences with next-token prediction.
+
+    Training reads random windows of `seq_len` tokens from the concatenated corpus (<s> text </s>
+    per sentence, a memory-mapped array under `train_config.out_dir`, or a temporary folder);
+    evaluation scores whole validation sentences from <s>, as perplexity does. Returns the model
+    with the best evaluated weights (when kept) in eval mode, and the history.
+    """
+    train_config = train_config or TrainConfig()
+    _, bos, eos = special_ids(tokenizer)
     work = Path(train_config.out_dir) if train_config.out_dir else Path(tempfile.mkdtemp(prefix="lmlab-"))
     tokens = encode_to_array(train_texts, tokenizer, work / "data" / "train.tokens", bos_id=bos,
                              eos_id=eos, progress=train_config.progress)
@@ -94,10 +112,6 @@ def train_rnn_lm(train_texts: Sequence[str], valid_texts: Sequence[str] | None =
     valid = None
     if valid_texts:
         valid = PaddedBatches({"ids": sentence_ids(valid_texts, tokenizer)}, batch_size=64)
-    torch.manual_seed(train_config.seed)
-    model = RNNLanguageModel(model_config, tokenizer)
-    if word_vectors is not None:
-        load_pretrained_embeddings(model.embed, tokenizer, word_vectors)
     history = Trainer(model, causal_lm, train, valid, train_config).fit()
     load_best(model, train_config)
     return model.eval(), history
