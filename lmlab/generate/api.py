@@ -220,7 +220,7 @@ def _fit_prompt(ids: list[int], row: int, model: Any, config: GenerationConfig) 
     raise DataError(
         f"prompt {row} has {len(ids)} tokens and max_new_tokens={config.max_new_tokens}, more than "
         f"the model's context of {limit}", where="generate",
-        fix=("lower max_new_tokens" if room < 1 else
+        fix=(f"lower max_new_tokens below {limit}" if room < 1 else
              "shorten the prompt, lower max_new_tokens, or set truncate='left'"))
 
 

@@ -111,6 +111,15 @@ class CopySeq2Seq:
         return _CopyLM(src_ids, self.vocab_size)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: thread start-up costs more than it saves, and a busy machine makes it worse."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def bigram():
     # V = 5: 0 = <s>, 4 = </s>. Row i: next-token logits after token i.

@@ -1,0 +1,146 @@
+"""`lmlab generate MODEL "prompt"`: continue a text with any saved language model.
+
+    lmlab generate runs/gpt "El gato" --strategy sample --top-p 0.9 --max-new-tokens 40 --stream
+    lmlab generate runs/gpt "El gato" --strategy beam --num-beams 5 --n-best 3 --json
+
+MODEL is an lmlab model folder (`lmlab.load`); its `tokenizer.json` encodes the prompt and decodes
+the output. When the tokenizer has `<s>` it is put before the prompt (the way lmlab trains language
+models; `--no-bos` turns it off), and `</s>` stops a sequence. An encoder-decoder (a model with
+`condition`) translates instead: the prompt is its source and the output starts from `<s>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from lmlab.cli.common import add_command, emit
+
+EXAMPLE = 'lmlab generate runs/gpt "¿Dónde está" --strategy sample --top-p 0.9 --stream'
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    p = add_command(subparsers, "generate", common, help="generate text with a saved language model",
+                    description=__doc__.split("\n\n")[0].strip("`"), example=EXAMPLE)
+    p.add_argument("model", help="an lmlab model folder (n-gram, RNN, GPT, seq2seq ...)")
+    p.add_argument("prompt", nargs="?", default="", help="the text to continue (default: empty)")
+    p.add_argument("--strategy", choices=("greedy", "sample", "beam"), default="greedy")
+    p.add_argument("-n", "--max-new-tokens", type=int, default=32, help="tokens to add at most (32)")
+    g = p.add_argument_group("sampling (--strategy sample)")
+    g.add_argument("--temperature", type=float, default=1.0, help="> 1 flatter, < 1 sharper, 0 greedy")
+    g.add_argument("--top-k", type=int, default=0, help="sample among the k most likely (0 = all)")
+    g.add_argument("--top-p", type=float, default=1.0, help="nucleus: smallest set with this mass")
+    b = p.add_argument_group("beam search (--strategy beam)")
+    b.add_argument("--num-beams", type=int, default=4, help="beam width (4)")
+    b.add_argument("--length-penalty", type=float, default=1.0,
+                   help="rank by log p / length ** this (1.0)")
+    b.add_argument("--no-early-stopping", action="store_true",
+                   help="keep searching after num-beams hypotheses finished")
+    b.add_argument("--n-best", type=int, default=1, help="hypotheses to show (1)")
+    p.add_argument("--repetition-penalty", type=float, default=1.0, help="> 1 discourages repeats")
+    p.add_argument("--no-repeat-ngram", type=int, default=0, metavar="N",
+                   help="never repeat an n-gram of this size (0 = off)")
+    p.add_argument("--stop", action="append", default=[], metavar="TEXT",
+                   help="stop before this text (repeatable)")
+    p.add_argument("--top-logprobs", type=int, default=0, metavar="K",
+                   help="show each token's log-probability and K alternatives")
+    p.add_argument("--truncate", choices=("error", "left"), default="error",
+                   help="a prompt too long for the context: fail, or keep its end")
+    p.add_argument("--no-bos", action="store_true", help="do not put <s> before the prompt")
+    p.add_argument("--stream", action="store_true",
+                   help="print tokens as they are generated (with --json: one JSON line each)")
+    p.set_defaults(func=run)
+
+
+def _config(args: argparse.Namespace, eos: int | None):
+    from lmlab.generate import GenerationConfig
+
+    sampling = args.strategy == "sample"
+    return GenerationConfig(
+        strategy=args.strategy, max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature if sampling else 1.0, top_k=args.top_k if sampling else 0,
+        top_p=args.top_p if sampling else 1.0, repetition_penalty=args.repetition_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram, num_beams=args.num_beams,
+        length_penalty=args.length_penalty, early_stopping=not args.no_early_stopping,
+        n_best=args.n_best, stop_strings=tuple(args.stop),
+        stop_token_ids=() if eos is None else (eos,), seed=args.seed,
+        top_logprobs=args.top_logprobs, truncate=args.truncate)
+
+
+def _open(args: argparse.Namespace):
+    """(language model, tokenizer, prompt ids) for the folder and the prompt."""
+    import lmlab
+    from lmlab.cli.common import torch_device
+    from lmlab.errors import ConfigError, ModelFormatError
+    from lmlab.io.folder import read_tokenizer
+    from lmlab.text import special
+
+    device = torch_device(args)
+    model = lmlab.load(args.model)
+    tokenizer = getattr(model, "tokenizer", None) or read_tokenizer(args.model)
+    if tokenizer is None:
+        raise ModelFormatError("the model folder has no tokenizer.json to read the prompt",
+                               where=args.model, fix="save the model together with its tokenizer")
+    if hasattr(model, "to"):
+        model = model.to(device)
+    bos, eos = tokenizer.token_to_id(special.BOS), tokenizer.token_to_id(special.EOS)
+    ids = tokenizer.encode(args.prompt, add_special_tokens=False).ids
+    if hasattr(model, "condition") and not hasattr(model, "start"):
+        import torch
+
+        if not ids:
+            raise ConfigError("an encoder-decoder needs a source text", where="generate",
+                              fix='give the text to transform, e.g. "¿Dónde está?"')
+        if bos is None:
+            raise ModelFormatError("the tokenizer has no <s> to start the output", where=args.model,
+                                   fix="train the model with lmlab's special tokens")
+        lm = model.condition(torch.tensor([ids], device=device))
+        return lm, tokenizer, [bos], eos
+    if not hasattr(model, "start"):
+        raise ModelFormatError(f"a {type(model).__name__} is not a language model", where=args.model,
+                               fix="pass a folder holding an n-gram, RNN, GPT or seq2seq model")
+    if bos is not None and not args.no_bos:
+        ids = [bos, *ids]
+    return model, tokenizer, ids, eos
+
+
+def run(args: argparse.Namespace) -> int:
+    from lmlab.generate import generate, stream
+
+    model, tokenizer, ids, eos = _open(args)
+    config = _config(args, eos)
+    if args.stream:
+        for ev in stream(model, ids, config, tokenizer=tokenizer):
+            if args.json:
+                print(json.dumps({"id": ev.id, "text": ev.text, "log_prob": ev.log_prob,
+                                  "top": ev.top, "finish_reason": ev.finish_reason},
+                                 ensure_ascii=False), flush=True)
+            else:
+                sys.stdout.write(ev.text or "")
+                sys.stdout.flush()
+        if not args.json:
+            sys.stdout.write("\n")
+        return 0
+    gen = generate(model, ids, config, tokenizer=tokenizer)
+    data = gen.to_dict()
+    data["prompt"] = args.prompt
+    data["tokens"] = [tokenizer.id_to_token(i) for i in gen.ids]
+    emit(args, data, _human(args, gen, tokenizer))
+    return 0
+
+
+def _human(args: argparse.Namespace, gen, tokenizer) -> str:
+    """The prompt and its continuation; with --top-logprobs a table of tokens; with --n-best the list."""
+    lines = []
+    for rank, g in enumerate(gen.nbest or [gen], 1):
+        head = f"{rank}. [{g.score:.3f}] " if len(gen.nbest) > 1 else ""
+        lines.append(f"{head}{args.prompt}{g.text}")
+    if args.top_logprobs:
+        lines.append("")
+        for i, (tok, lp) in enumerate(zip(gen.ids, gen.log_probs, strict=True)):
+            alts = "  ".join(f"{tokenizer.id_to_token(a)} {alp:.2f}" for a, alp in gen.top[i])
+            lines.append(f"{tokenizer.id_to_token(tok):>14} {lp:7.3f}   | {alts}")
+    lines.append(f"({len(gen.ids)} tokens, {gen.finish_reason})")
+    return "\n".join(lines)
