@@ -18,6 +18,7 @@ from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
     load_word_vectors,
+    only_main_process,
     read_columns,
     split_holdout,
     train_config_from_args,
@@ -100,6 +101,8 @@ def run_train(args: argparse.Namespace) -> int:
                                           batch_size=args.batch_size,
                                           word_vectors=load_word_vectors(args.word_vectors))
     seconds = time.perf_counter() - t0
+    if not only_main_process():
+        return 0
     path = model.save(Path(args.out) / "model")
     acc = classification_accuracy(model, vt, vl)
     result = {"model": str(path), "n_train": len(texts), "n_valid": len(vt), "valid_accuracy": acc,

@@ -56,6 +56,14 @@ def train_config_from_args(args: argparse.Namespace, device: Any) -> Any:
                        log_every=10)
 
 
+def only_main_process() -> bool:
+    """After training under torchrun: leave the process group; True in the process that reports."""
+    from lmlab.train import distributed
+
+    distributed.teardown()  # evaluation and saving below are local to the main process
+    return distributed.is_main_process()
+
+
 def add_rnn_options(p: argparse.ArgumentParser, *, cell: str = "lstm", d_embed: int = 128,
                     d_hidden: int = 256) -> None:
     g = p.add_argument_group("model")
@@ -194,6 +202,8 @@ def run_rnn(args: argparse.Namespace) -> int:
                                   vocab_size=args.vocab_size, seq_len=args.seq_len,
                                   batch_size=args.batch_size, word_vectors=load_word_vectors(args.word_vectors))
     seconds = time.perf_counter() - t0
+    if not only_main_process():
+        return 0
     path = model.save(Path(args.out) / "model")
     result = {"model": str(path), "steps": history.steps, "train_seconds": round(seconds, 1),
               "stop_reason": history.stop_reason,

@@ -16,6 +16,7 @@ from lmlab.cli.common import add_command, emit
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
+    only_main_process,
     read_columns,
     split_holdout,
     train_config_from_args,
@@ -95,6 +96,8 @@ def run_train(args: argparse.Namespace) -> int:
                                    tokenizer_kind=args.tokenizer, vocab_size=args.vocab_size,
                                    batch_size=args.batch_size)
     seconds = time.perf_counter() - t0
+    if not only_main_process():
+        return 0
     path = model.save(Path(args.out) / "model")
     hyps = translate(model, vs, strategy="beam" if args.beam > 1 else "greedy", num_beams=max(args.beam, 1))
     scores = corpus_scores(hyps, vt)

@@ -95,7 +95,12 @@ def barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
-def teardown(info: DistInfo) -> None:
-    """Leave the process group (call once, at the end of the program)."""
-    if info.enabled and dist.is_initialized():
+def is_main_process() -> bool:
+    """Whether this process has rank 0 (or runs alone): the one that saves and prints."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def teardown(info: DistInfo | None = None) -> None:
+    """Leave the process group if this process joined one (call once, at the end of the program)."""
+    if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

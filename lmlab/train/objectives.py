@@ -6,7 +6,7 @@ counts the predictions in the batch, so evaluation averages are weighted correct
 
     causal_lm       batch {"ids" (B, T), "mask"? (B, T)}           model(ids) -> logits (B, T, V)
     classification  batch {"ids", "mask", "labels" (B,)}           model(ids, mask) -> logits (B, C)
-    pair_similarity batch {"a_ids","a_mask","b_ids","b_mask","score" (B,)}  model.encode(ids, mask)
+    pair_similarity batch {"a_ids","a_mask","b_ids","b_mask","score" (B,)}  model(ids, mask) -> (B, D)
     seq2seq         batch {"src_ids","src_mask","tgt_ids","tgt_mask"} model(src, src_mask, tgt_in)
 
 Losses are means in nats: cross-entropy (Shannon 1948; the log-loss of every LM), and for pairs the
@@ -64,9 +64,18 @@ def classification(model: torch.nn.Module, batch: dict[str, Any]) -> tuple[torch
 
 
 def pair_similarity(model: torch.nn.Module, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-    """Squared error between cos(encode(a), encode(b)) and the gold `score` (B,) in [-1, 1]."""
-    a = model.encode(batch["a_ids"], batch.get("a_mask"))
-    b = model.encode(batch["b_ids"], batch.get("b_mask"))
+    """Squared error between cos(model(a), model(b)) and the gold `score` (B,) in [-1, 1].
+
+    `model(ids, mask)` returns sentence vectors (B, D); both sides go through one forward pass.
+    """
+    a_ids, b_ids = batch["a_ids"], batch["b_ids"]
+    a_mask = batch.get("a_mask", torch.ones_like(a_ids, dtype=torch.bool))
+    b_mask = batch.get("b_mask", torch.ones_like(b_ids, dtype=torch.bool))
+    # One forward over both sides (a data-parallel wrapper allows one forward per backward).
+    width = max(a_ids.shape[1], b_ids.shape[1])
+    ids = torch.cat([F.pad(a_ids, (0, width - a_ids.shape[1])), F.pad(b_ids, (0, width - b_ids.shape[1]))])
+    mask = torch.cat([F.pad(a_mask, (0, width - a_mask.shape[1])), F.pad(b_mask, (0, width - b_mask.shape[1]))])
+    a, b = model(ids, mask).chunk(2)                                 # (B, D) each
     cos = F.cosine_similarity(a.float(), b.float(), dim=-1)
     score = batch["score"].float()
     loss = F.mse_loss(cos, score)
