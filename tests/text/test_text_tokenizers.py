@@ -171,3 +171,11 @@ def test_load_errors(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelFormatError, match=r"not a valid tokenizer\.json"):
         load_tokenizer(bad)
+
+
+def test_word_kind_on_world_sentences_gives_back_their_tokens():
+    world = pytest.importorskip("lmlab.data.world")
+    sentences = world.World(0).lm_sentences(300)
+    texts = [" ".join(s.tokens) for s in sentences]
+    tok = train_tokenizer("word", texts)
+    assert [tok.encode(t).tokens for t in texts] == [list(s.tokens) for s in sentences]
