@@ -48,28 +48,31 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--lower", action="store_true", help="lower-case before splitting")
     p.set_defaults(func=run_train)
 
-    p = add_command(sub, "encode", common, help="encode text line by line into ids or tokens",
-                    example="echo '¿Qué tal?' | lmlab tokenize encode tok.json --tokens")
-    p.add_argument("tokenizer", help="tokenizer.json or a folder holding one")
-    add_input_options(p)
+    p = _with_tokenizer(sub, "encode", common, help="encode text line by line into ids or tokens",
+                        example="echo '¿Qué tal?' | lmlab tokenize encode tok.json --tokens")
     p.add_argument("--tokens", action="store_true", help="write tokens instead of ids")
     p.add_argument("--no-special", action="store_true", help="do not add template tokens")
     p.set_defaults(func=run_encode)
 
-    p = add_command(sub, "decode", common, help="decode lines of space-separated ids into text",
-                    example="lmlab tokenize encode tok.json in.txt | lmlab tokenize decode tok.json")
-    p.add_argument("tokenizer", help="tokenizer.json or a folder holding one")
-    add_input_options(p)
+    p = _with_tokenizer(sub, "decode", common, help="decode lines of space-separated ids into text",
+                        example="lmlab tokenize encode tok.json in.txt | lmlab tokenize decode tok.json")
     p.add_argument("--keep-special", action="store_true", help="keep special tokens in the text")
     p.set_defaults(func=run_decode)
 
-    p = add_command(sub, "coverage", common,
-                    help="OOV rate and tokens per word of a tokenizer on a corpus",
-                    example="lmlab tokenize coverage tok.json test.txt --json")
-    p.add_argument("tokenizer", help="tokenizer.json or a folder holding one")
-    add_input_options(p)
+    p = _with_tokenizer(sub, "coverage", common,
+                        help="OOV rate and tokens per word of a tokenizer on a corpus",
+                        example="lmlab tokenize coverage tok.json test.txt --json")
     p.add_argument("--top", type=int, default=10, help="how many frequent OOV words to list")
     p.set_defaults(func=run_coverage)
+
+
+def _with_tokenizer(sub: Any, name: str, common: argparse.ArgumentParser, *, help: str,
+                    example: str) -> argparse.ArgumentParser:
+    """A subcommand taking a tokenizer path then the usual inputs."""
+    p = add_command(sub, name, common, help=help, example=example)
+    p.add_argument("tokenizer", help="tokenizer.json or a folder holding one")
+    add_input_options(p)
+    return p
 
 
 def _load(path: str):
