@@ -17,6 +17,7 @@ from lmlab.cli.common import add_command, emit
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
+    load_model_of,
     load_word_vectors,
     only_main_process,
     read_columns,
@@ -127,17 +128,10 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    import lmlab
     from lmlab.cli.common import torch_device
-    from lmlab.errors import ModelFormatError
     from lmlab.models.rnn.classifier import RNNClassifier
 
-    device = torch_device(args)
-    model = lmlab.load(args.model)
-    if not isinstance(model, RNNClassifier):
-        raise ModelFormatError(f"the folder holds a {type(model).__name__}, not an RNN classifier",
-                               where=args.model, fix="train one with lmlab classify train")
-    model.to(device)
+    model = load_model_of(args.model, RNNClassifier, "lmlab classify train", torch_device(args))
     texts = [clean(t) for t in read_texts(args)]
     probs = model.predict_proba(texts)
     labels = model.config.labels

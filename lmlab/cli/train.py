@@ -56,6 +56,18 @@ def train_config_from_args(args: argparse.Namespace, device: Any) -> Any:
                        log_every=10)
 
 
+def load_model_of(path: str, cls: type, train_command: str, device: Any) -> Any:
+    """Open a model folder, check it holds a `cls`, move it to `device`."""
+    import lmlab
+    from lmlab.errors import ModelFormatError
+
+    model = lmlab.load(path)
+    if not isinstance(model, cls):
+        raise ModelFormatError(f"the folder holds a {type(model).__name__}, not a {cls.__name__}",
+                               where=path, fix=f"train one with {train_command}")
+    return model.to(device)
+
+
 def only_main_process() -> bool:
     """After training under torchrun: leave the process group; True in the process that reports."""
     from lmlab.train import distributed

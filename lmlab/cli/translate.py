@@ -16,6 +16,7 @@ from lmlab.cli.common import add_command, emit
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
+    load_model_of,
     only_main_process,
     read_columns,
     split_holdout,
@@ -111,18 +112,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_translate(args: argparse.Namespace) -> int:
-    import lmlab
     from lmlab.cli.common import torch_device
-    from lmlab.errors import ModelFormatError
     from lmlab.models.rnn.seq2seq import Seq2Seq
     from lmlab.train.translation import translate
 
-    device = torch_device(args)
-    model = lmlab.load(args.model)
-    if not isinstance(model, Seq2Seq):
-        raise ModelFormatError(f"the folder holds a {type(model).__name__}, not a seq2seq model",
-                               where=args.model, fix="train one with lmlab translate train")
-    model.to(device)
+    model = load_model_of(args.model, Seq2Seq, "lmlab translate train", torch_device(args))
     texts = read_texts(args)
     outs = translate(model, texts, strategy="beam" if args.beam > 1 else "greedy", num_beams=max(args.beam, 1))
     emit(args, [{"source": s, "translation": t} for s, t in zip(texts, outs, strict=True)], "\n".join(outs))

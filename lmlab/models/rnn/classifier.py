@@ -19,7 +19,7 @@ from torch import nn
 from lmlab.config import Config
 from lmlab.errors import ConfigError, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
-from lmlab.models.rnn.common import Cell, check_rnn_sizes, make_rnn
+from lmlab.models.rnn.common import Cell, apply_to_texts, check_rnn_sizes, make_rnn
 
 
 @dataclass
@@ -75,23 +75,10 @@ class RNNClassifier(TorchSavableMixin, nn.Module):
         x = self.drop(self.embed(ids))                                 # (B, T, E)
         return self.head(self.drop(final_states(self.rnn, x, mask)))   # (B, C)
 
-    @torch.no_grad()
     def predict_proba(self, texts: list[str], batch_size: int = 64) -> torch.Tensor:
         """Class probabilities (N, C) of raw texts, encoded with the model's tokenizer."""
-        from lmlab.data.tokens import PaddedBatches, encode_ids
-
-        if self.tokenizer is None:
-            raise ConfigError("this classifier has no tokenizer", fix="train it with lmlab classify train")
-        self.eval()
-        ids = encode_ids(texts, self.tokenizer, max_len=self.config.max_len)
-        batches = PaddedBatches({"ids": ids, "row": list(range(len(ids)))}, batch_size)
-        device = next(self.parameters()).device
-        out = torch.empty(len(texts), len(self.config.labels))
-        for i in range(len(batches)):
-            b = batches[i]
-            probs = torch.softmax(self(b["ids"].to(device), b["mask"].to(device)).float(), dim=-1)
-            out[b["row"]] = probs.cpu()
-        return out
+        return apply_to_texts(self, texts, lambda ids, mask: torch.softmax(self(ids, mask).float(), -1),
+                              max_len=self.config.max_len, batch_size=batch_size)
 
     def predict(self, texts: list[str], batch_size: int = 64) -> list[str]:
         """The most probable label of each text."""

@@ -49,6 +49,31 @@ def top_hidden(state: Any) -> torch.Tensor:
     return h[-1]
 
 
+@torch.no_grad()
+def apply_to_texts(model: nn.Module, texts: list[str], fn: Any, *, max_len: int,
+                   batch_size: int = 64) -> torch.Tensor:
+    """Encode `texts` with `model.tokenizer`, run `fn(ids, mask) -> (B, D)` on length-bucketed
+    batches in eval mode, and return the (N, D) float32 results in input order."""
+    from lmlab.data.tokens import PaddedBatches, encode_ids
+
+    if model.tokenizer is None:
+        raise ConfigError(f"this {type(model).__name__} has no tokenizer",
+                          fix="train it with the lmlab command line (or set model.tokenizer)")
+    model.eval()
+    pad = 0
+    ids = [seq or [pad] for seq in encode_ids(texts, model.tokenizer, max_len=max_len)]
+    batches = PaddedBatches({"ids": ids, "row": list(range(len(ids)))}, batch_size, pad_id=pad)
+    device = next(model.parameters()).device
+    parts, rows = [], []
+    for i in range(len(batches)):
+        b = batches[i]
+        parts.append(fn(b["ids"].to(device), b["mask"].to(device)).float().cpu())
+        rows.append(b["row"])
+    out = torch.empty(len(ids), parts[0].shape[1])
+    out[torch.cat(rows)] = torch.cat(parts)
+    return out
+
+
 def load_pretrained_embeddings(embedding: nn.Embedding, tokenizer: Any, vectors: Any, *,
                                freeze: bool = False) -> int:
     """Copy pre-trained word vectors into the rows of `embedding` whose token they know.

@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from lmlab.config import Config
-from lmlab.errors import ConfigError, check_choice, check_range
+from lmlab.errors import check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.rnn.classifier import final_states
-from lmlab.models.rnn.common import Cell, check_rnn_sizes, make_rnn
+from lmlab.models.rnn.common import Cell, apply_to_texts, check_rnn_sizes, make_rnn
 
 
 @dataclass
@@ -77,24 +77,12 @@ class SiameseEncoder(TorchSavableMixin, nn.Module):
 
     forward = encode
 
-    @torch.no_grad()
     def embed(self, texts: list[str], batch_size: int = 32) -> torch.Tensor:
         """Unit-normalised sentence vectors (N, D) of raw texts, in input order."""
-        from lmlab.data.tokens import PaddedBatches, encode_ids
-
-        if self.tokenizer is None:
-            raise ConfigError("this encoder has no tokenizer", fix="train it with lmlab similarity train")
         if not texts:
             return torch.empty(0, self.dim)
-        self.eval()
-        ids = [seq or [0] for seq in encode_ids(texts, self.tokenizer, max_len=self.config.max_len)]
-        batches = PaddedBatches({"ids": ids, "row": list(range(len(ids)))}, batch_size)
-        device = next(self.parameters()).device
-        out = torch.empty(len(texts), self.dim)
-        for i in range(len(batches)):
-            b = batches[i]
-            out[b["row"]] = self.encode(b["ids"].to(device), b["mask"].to(device)).float().cpu()
-        return F.normalize(out, dim=-1)
+        vectors = apply_to_texts(self, texts, self.encode, max_len=self.config.max_len, batch_size=batch_size)
+        return F.normalize(vectors, dim=-1)
 
     def similarity(self, a: list[str], b: list[str]) -> torch.Tensor:
         """Cosine similarity (N,) of aligned text pairs."""
