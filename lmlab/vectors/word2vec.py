@@ -58,6 +58,7 @@ log = logging.getLogger("lmlab")
 Architecture = Literal["skipgram", "cbow"]
 MAX_SENTENCE_LEN = 10_000  # longer "sentences" are cut, as gensim does
 CHUNK_WORDS = 20_000  # raw words per unit of work (a thread's job)
+LOSS_EVERY = 8  # the reported loss is measured on every 8th batch
 
 
 @dataclasses.dataclass
@@ -365,11 +366,13 @@ class Word2Vec:
             B = cfg.batch_size
             for s in range(0, m, B):
                 lr = lr0 + (lr1 - lr0) * s / m
+                sampled = (s // B) % LOSS_EVERY == 0
                 ls = sgns_step(w_in, w_out, context[s:s + B], target[s:s + B],
                                self._negatives((min(B, m - s), cfg.negative), gen), lr,
-                               max_row_updates=cfg.max_row_updates)
-                loss_sum += ls
-                loss_n += min(B, m - s)
+                               max_row_updates=cfg.max_row_updates, with_loss=sampled)
+                if sampled:
+                    loss_sum += ls
+                    loss_n += min(B, m - s)
             pairs = m
         else:
             rows = np.flatnonzero(valid.any(1))
@@ -381,11 +384,13 @@ class Word2Vec:
                 lr = lr0 + (lr1 - lr0) * s / len(rows)
                 grp = torch.as_tensor(np.nonzero(v)[0], device=dev)
                 ctx = torch.as_tensor(kid[pos[r][v]], device=dev)
+                sampled = (s // B) % LOSS_EVERY == 0
                 ls = cbow_step(w_in, w_out, ctx, grp, torch.as_tensor(kid[r], device=dev),
                                self._negatives((len(r), cfg.negative), gen), lr,
-                               max_row_updates=cfg.max_row_updates)
-                loss_sum += ls
-                loss_n += len(r)
+                               max_row_updates=cfg.max_row_updates, with_loss=sampled)
+                if sampled:
+                    loss_sum += ls
+                    loss_n += len(r)
                 pairs += len(r)
         with self._lock:
             self._loss_sum += loss_sum
@@ -398,7 +403,7 @@ class Word2Vec:
             self._done += n
 
 
-def _ns_grad(h, w_out, out_idx, lr: float):
+def _ns_grad(h, w_out, out_idx, lr: float, with_loss: bool):
     """Scores of h against its target (column 0) and negatives; returns (g, outs, loss_sum).
 
     Args:
@@ -415,7 +420,8 @@ def _ns_grad(h, w_out, out_idx, lr: float):
     sig = torch.sigmoid(scores)
     # A negative that is the target itself is skipped, as in word2vec.c.
     mask = out_idx[:, 1:] != out_idx[:, :1]
-    with torch.no_grad():
+    loss = 0.0
+    if with_loss:
         p_true = torch.cat([sig[:, :1], 1 - sig[:, 1:]], 1).clamp_min(1e-7)
         loss = float(-(p_true[:, 0].log().sum() + (p_true[:, 1:].log() * mask).sum()))
     g = -sig
@@ -437,14 +443,15 @@ def add_rows(w, rows, grads, max_row_updates: int | None = None) -> None:
     import torch
 
     if max_row_updates is not None:
-        counts = torch.bincount(rows, minlength=w.shape[0]).clamp_min_(max_row_updates)
-        scale = (max_row_updates / counts.float()).index_select(0, rows)
-        grads = grads * scale.unsqueeze(1)
+        repeats = torch.bincount(rows, minlength=w.shape[0]).index_select(0, rows)   # (B,)
+        if int(repeats.max()) > max_row_updates:
+            scale = max_row_updates / repeats.clamp_min(max_row_updates).float()
+            grads = grads * scale.unsqueeze(1)
     w.index_add_(0, rows, grads)
 
 
 def sgns_step(w_in, w_out, inputs, targets, negatives, lr: float, *,
-              max_row_updates: int | None = None) -> float:
+              max_row_updates: int | None = None, with_loss: bool = True) -> float:
     """One skip-gram negative-sampling SGD step, in place on `w_in` and `w_out`.
 
     Args:
@@ -452,13 +459,14 @@ def sgns_step(w_in, w_out, inputs, targets, negatives, lr: float, *,
         inputs: (B,) int64 input words (contexts); targets: (B,) words to predict (centres).
         negatives: (B, K) int64 noise words; lr: learning rate.
     Returns:
-        the summed loss -log σ(v·u_w) - Σ log σ(-v·u_n) over the batch (before the update).
+        the summed loss -log σ(v·u_w) - Σ log σ(-v·u_n) over the batch (before the update),
+        or 0.0 when not `with_loss` (it costs a few percent of the step).
     """
     import torch
 
     h = w_in.index_select(0, inputs)                                 # (B, D)
     out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)        # (B, 1+K)
-    g, outs, loss = _ns_grad(h, w_out, out_idx, lr)
+    g, outs, loss = _ns_grad(h, w_out, out_idx, lr, with_loss)
     grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
     add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, h.shape[1]),
              max_row_updates)
@@ -467,7 +475,7 @@ def sgns_step(w_in, w_out, inputs, targets, negatives, lr: float, *,
 
 
 def cbow_step(w_in, w_out, contexts, groups, targets, negatives, lr: float, *,
-              max_row_updates: int | None = None) -> float:
+              max_row_updates: int | None = None, with_loss: bool = True) -> float:
     """One CBOW negative-sampling SGD step, in place.
 
     Args:
@@ -484,7 +492,7 @@ def cbow_step(w_in, w_out, contexts, groups, targets, negatives, lr: float, *,
     n_ctx = torch.bincount(groups, minlength=B).clamp_min(1).unsqueeze(1)
     h /= n_ctx                                                       # mean of the contexts
     out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)
-    g, outs, loss = _ns_grad(h, w_out, out_idx, lr)
+    g, outs, loss = _ns_grad(h, w_out, out_idx, lr, with_loss)
     grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
     add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, D),
              max_row_updates)
