@@ -1,0 +1,1 @@
+"""Applications built on the layers below: the ladder, spelling correction, classification, similarity, translation, RAG, topics, probes."""
