@@ -12,15 +12,16 @@ GPT-2 small (12 layers, 768 wide, vocab 50257) >= 1.15x at batch 1 and 8.
     python benchmarks/bench_generate.py                      # both shapes, batch 1 and 8
     python benchmarks/bench_generate.py --shapes tiny --batch 1 --repeats 5
 
-Timings are the median of `--repeats` runs after one warm-up run, in one process with the same
-torch thread count for both sides; note the machine load (`uptime`) beside the figures.
+Timings are the best of `--repeats` runs of each side, alternated after one warm-up run each, in
+one process with the same torch thread count for both; note the machine load beside the figures
+(on a busy shared CPU, `--threads 1` gives steadier numbers than OpenMP threads that wait on each
+other).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 
@@ -49,18 +50,26 @@ def build_pair(shape: str, folder: str, device: torch.device):
     return ours, theirs
 
 
-def time_runs(fn, repeats: int, device: torch.device) -> tuple[float, object]:
-    out = fn()  # warm-up
-    times = []
-    for _ in range(repeats):
+def time_pair(fn_a, fn_b, repeats: int, device: torch.device):
+    """Best-of-`repeats` seconds of two functions run alternately (after a warm-up of each), so
+    that a load change on a shared machine hits both sides alike; returns (t_a, t_b, out_a, out_b)."""
+    def once(fn):
         if device.type == "cuda":
             torch.cuda.synchronize()
         t0 = time.perf_counter()
         out = fn()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        return time.perf_counter() - t0, out
+
+    out_a, out_b = fn_a(), fn_b()
+    times_a, times_b = [], []
+    for _ in range(repeats):
+        t, out_a = once(fn_a)
+        times_a.append(t)
+        t, out_b = once(fn_b)
+        times_b.append(t)
+    return min(times_a), min(times_b), out_a, out_b
 
 
 def bench(shape: str, batch: int, args, device: torch.device) -> dict:
@@ -83,8 +92,7 @@ def bench(shape: str, batch: int, args, device: torch.device) -> dict:
                                   pad_token_id=0, eos_token_id=None, num_beams=1)
         return out[:, args.prompt:].tolist()
 
-    t_ours, ids_ours = time_runs(run_ours, args.repeats, device)
-    t_theirs, ids_theirs = time_runs(run_theirs, args.repeats, device)
+    t_ours, t_theirs, ids_ours, ids_theirs = time_pair(run_ours, run_theirs, args.repeats, device)
     same = sum(a == b for a, b in zip(ids_ours, ids_theirs, strict=True))
     return {"shape": shape, "batch": batch, "ours_tok_s": batch * new / t_ours,
             "hf_tok_s": batch * new / t_theirs, "ratio": t_theirs / t_ours,
