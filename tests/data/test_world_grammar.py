@@ -9,6 +9,7 @@ import pytest
 
 from lmlab.data.world import Grammar, GrammarConfig, World
 from lmlab.data.world import lexicon as lx
+from lmlab.data.world.grammar import DETERMINERS, PRONOUNS
 from lmlab.data.world.tables import Table, enumerate_derivations
 from lmlab.errors import ConfigError, DataError
 
@@ -75,27 +76,42 @@ def test_generated_sentences_parse_to_the_same_probabilities():
         assert parsed.log_probs == s.log_probs and parsed.frame == s.frame
 
 
+def _noun_features() -> dict[str, tuple[str, str]]:
+    """Surface noun -> (gender, number) for people and animals."""
+    out = {}
+    for p in lx.PERSONS:
+        out |= {p.m_sg: ("m", "sg"), p.m_pl: ("m", "pl"), p.f_sg: ("f", "sg"), p.f_pl: ("f", "pl")}
+    for a in lx.ANIMALS:
+        for n in (a.adult, a.young):
+            out |= {n.sg: (n.gender, "sg"), n.pl: (n.gender, "pl")}
+    return out
+
+
 def test_agreement_and_long_range_language():
-    """Subject-verb number agreement across clauses; "Crecí en X ... hablo <language of X>"."""
+    """Determiner-noun and subject-verb agreement across clauses, pronouns after "porque", and
+    "Crecí en X ... por eso hablo <language of X>" at any distance."""
     world = World(1)
-    plural_verbs = {v.pl for v in lx.VERBS} | {"viven", "cuidan"}
-    singular_verbs = {v.sg for v in lx.VERBS} | {"vive", "cuida"}
+    features = _noun_features()
+    plural_verbs = {v.pl for v in lx.VERBS} | {a.sound[1] for a in lx.ANIMALS} | {"cuidan", "siguen"}
+    singular_verbs = {v.sg for v in lx.VERBS} | {a.sound[0] for a in lx.ANIMALS} | {"cuida", "sigue"}
+    det_features = {d: (gs, n) for d, gs, n, _ in DETERMINERS}
     language = {c.name: c.language for c in lx.COUNTRIES}
-    n_long = 0
+    n_long = n_because = 0
     for s in world.lm_sentences(2000):
         t = s.tokens
         if s.frame in ("decl", "animal"):
-            plural = t[0] in ("Los", "Las", "Unos", "Unas")
+            g, n = features[t[1]]
+            genders, det_n = det_features[t[0].lower()]
+            assert g in genders and det_n == n, s.text
             verb = next(w for w in t[2:] if w in plural_verbs or w in singular_verbs)
-            assert (verb in plural_verbs) == plural, s.text
+            assert (verb in plural_verbs) == (n == "pl"), s.text
             if "porque" in t:
-                pron = t[t.index("porque") + 1]
-                assert pron == {"El": "él", "Un": "él", "La": "ella", "Una": "ella", "Los": "ellos",
-                                "Unos": "ellos", "Las": "ellas", "Unas": "ellas"}[t[0]]
+                n_because += 1
+                assert t[t.index("porque") + 1] == PRONOUNS[g, n], s.text
         if s.frame == "long":
             n_long += 1
             assert t[-2] == language[t[2]] and t[-4:-2] == ["eso", "hablo"]
-    assert n_long > 100
+    assert n_long > 100 and n_because > 50
 
 
 def test_floor_and_sentence_lengths_are_in_the_designed_range():
@@ -104,8 +120,9 @@ def test_floor_and_sentence_lengths_are_in_the_designed_range():
     floor = world.entropy_floor(sentences)
     assert sum(len(s.tokens) for s in sentences) == floor.n_tokens >= 30_000
     assert 1.5 < floor.bits_per_token < 3.0 and floor.ppl == pytest.approx(2 ** floor.bits_per_token)
+    assert all(s.tokens[-1] in ".?!" and s.tokens[-2] not in ".?!," for s in sentences)
     lengths = sorted(len(s.tokens) for s in sentences)
-    assert lengths[0] >= 5 and lengths[-1] >= 25
+    assert lengths[0] >= 4 and lengths[-1] >= 25
     assert len({w for s in sentences for w in s.tokens}) > 500
 
 

@@ -44,18 +44,38 @@ def write_jsonl(path: Path, items: Iterable[Any]) -> int:
     return n
 
 
-def _structured(method: str, default_n: int) -> Callable[[World, Path, int | None], dict[str, Any]]:
+def write_analogies(world: World, path: Path, relations: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The questions-words format of word2vec: `: section` lines, then `a b c d` lines."""
+    items = world.analogies(relations)
+    sections: Counter[str] = Counter()
+    with open(path, "w", encoding="utf-8") as f:
+        current = None
+        for a in items:
+            if a.relation != current:
+                f.write(f": {a.relation}\n")
+                current = a.relation
+            f.write(f"{a.a} {a.b} {a.c} {a.d}\n")
+            sections[a.relation] += 1
+    return {"kind": "analogies", "path": str(path), "n_items": len(items), "sections": dict(sections)}
+
+
+def _structured(kind: str, method: str, default_n: int) -> Callable[[World, Path, int | None], dict[str, Any]]:
     def run(world: World, path: Path, n: int | None) -> dict[str, Any]:
-        count = write_jsonl(path, getattr(world, method)(default_n if n is None else n))
-        return {"kind": method, "path": str(path), "n_items": count}
+        size = default_n if n is None else n
+        items = world.long_range_probes(n_per_distance=size) if method == "long_range_probes" \
+            else getattr(world, method)(size)
+        count = write_jsonl(path, items)
+        return {"kind": kind, "path": str(path), "n_items": count}
     return run
 
 
-STRUCTURED: dict[str, tuple[str, int]] = {}
+STRUCTURED: dict[str, tuple[str, int]] = {
+    "probes": ("long_range_probes", 50),
+}
 
 
 def kinds() -> list[str]:
-    return ["lm", *STRUCTURED]
+    return ["lm", "analogies", *STRUCTURED]
 
 
 def export(world: World, kind: str, path: str | Path, *, n: int | None = None,
@@ -70,5 +90,7 @@ def export(world: World, kind: str, path: str | Path, *, n: int | None = None,
         return write_lm(world, path, n, n_tokens, split)
     if n_tokens is not None:
         raise ConfigError(f"--n-tokens applies to kind 'lm' only, not {kind!r}", fix="use --n (items)")
+    if kind == "analogies":
+        return write_analogies(world, path)
     method, default_n = STRUCTURED[kind]
-    return _structured(method, default_n)(world, path, n)
+    return _structured(kind, method, default_n)(world, path, n)

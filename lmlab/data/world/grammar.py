@@ -37,6 +37,15 @@ from lmlab.errors import ConfigError, check_range
 ARTICLES = {(True, "m", "sg"): "el", (True, "f", "sg"): "la", (True, "m", "pl"): "los",
             (True, "f", "pl"): "las", (False, "m", "sg"): "un", (False, "f", "sg"): "una",
             (False, "m", "pl"): "unos", (False, "f", "pl"): "unas"}
+# (token, genders it agrees with, number, kind); "count" determiners are plural only.
+DETERMINERS = (
+    ("el", "m", "sg", "def"), ("la", "f", "sg", "def"), ("los", "m", "pl", "def"), ("las", "f", "pl", "def"),
+    ("un", "m", "sg", "indef"), ("una", "f", "sg", "indef"), ("unos", "m", "pl", "indef"),
+    ("unas", "f", "pl", "indef"), ("este", "m", "sg", "dem"), ("esta", "f", "sg", "dem"),
+    ("estos", "m", "pl", "dem"), ("estas", "f", "pl", "dem"), ("dos", "mf", "pl", "count"),
+    ("tres", "mf", "pl", "count"), ("muchos", "m", "pl", "count"), ("muchas", "f", "pl", "count"),
+    ("varios", "m", "pl", "count"), ("varias", "f", "pl", "count"),
+)
 PRONOUNS = {("m", "sg"): "él", ("f", "sg"): "ella", ("m", "pl"): "ellos", ("f", "pl"): "ellas"}
 FILLER_STARTERS = ("luego", "después", "también", "además")
 FILLER_VERBS = ("viajé", "trabajé", "estudié", "conocí", "aprendí", "descansé")
@@ -63,23 +72,29 @@ class GrammarConfig:
     n_fields: int | None = None         # study fields and infinitives in the filler
     zipf: float = 0.5                   # weight of the i-th entry of a class: (i + 1) ** -zipf
     topic_affinity: float = 8.0
+    favourite: float = 10.0             # weight of each word's own collocates (identity for word vectors)
     w_declarative: float = 0.6
     w_long: float = 0.15
     w_fact: float = 0.1
     w_question: float = 0.08
     w_exclamation: float = 0.07
-    p_animal: float = 0.15
-    p_plural: float = 0.35
-    p_indefinite: float = 0.25
+    p_animal: float = 0.25
+    p_young: float = 0.35              # of animal subjects, the young ones
+    p_care: float = 0.4                # an adult "cuida a su <cría>" (else its species' verb)
+    p_plural: float = 0.45
+    p_indefinite: float = 0.2
+    p_demonstrative: float = 0.1
+    p_count: float = 0.35               # plural phrases with dos/tres/muchos/varios
     p_adjective: float = 0.35
     p_relative: float = 0.2
-    p_object_adjective: float = 0.35
+    p_object_adjective: float = 0.25
+    p_complement: float = 0.35         # "la sopa de verduras"
     p_place: float = 0.45
     p_because: float = 0.25
     p_city: float = 0.3
     p_habitat: float = 0.6
     p_filler: float = 0.6
-    max_filler: int = 6
+    max_filler: int = 16
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -88,12 +103,16 @@ class GrammarConfig:
                 check_range(f.name, v, 0, 1)
             elif f.name.startswith("w_") or f.name in ("zipf",):
                 check_range(f.name, v, 0)
-            elif f.name == "topic_affinity" or (f.name.startswith("n_") and v is not None):
+            elif f.name in ("topic_affinity", "favourite") or (f.name.startswith("n_") and v is not None):
                 check_range(f.name, v, 1)
         check_range("max_filler", self.max_filler, 0)
         for t in self.topics or ():
             if t not in lx.TOPICS:
                 raise ConfigError(f"topic {t!r} is not valid", fix=f"use some of {', '.join(lx.TOPICS)}")
+        if self.p_indefinite + self.p_demonstrative > 1:
+            raise ConfigError("p_indefinite + p_demonstrative must be <= 1", fix="lower one of them")
+        if self.p_object_adjective + self.p_complement > 1:
+            raise ConfigError("p_object_adjective + p_complement must be <= 1", fix="lower one of them")
         if self.p_adjective + self.p_relative > 1 or self.p_place + self.p_because > 1:
             raise ConfigError("p_adjective + p_relative and p_place + p_because must each be <= 1",
                               fix="lower one of them")
@@ -101,7 +120,7 @@ class GrammarConfig:
     @classmethod
     def tiny(cls) -> GrammarConfig:
         """A configuration small enough to enumerate every sentence (used by the tests)."""
-        return cls(topics=("familia",), n_countries=2, n_persons=1, n_animals=1, n_per_topic=1, n_adjectives=1,
+        return cls(topics=("familia",), p_demonstrative=0.0, p_count=0.0, n_countries=2, n_persons=1, n_animals=1, n_per_topic=1, n_adjectives=1,
                    n_cities=1, n_names=1, n_fields=1, max_filler=1)
 
 
@@ -145,12 +164,40 @@ class Grammar:
         self.person_adjs = _take(lx.PERSON_ADJECTIVES, c.n_adjectives)
         self.state_adjs = _take(lx.STATE_ADJECTIVES, c.n_adjectives)
         self.object_adjs = _take(lx.OBJECT_ADJECTIVES, c.n_adjectives)
-        self.cities = [k.capital for k in self.countries] + _take(lx.CITIES, c.n_cities)
+        # Capitals appear in the frames that name their country (facts, questions, long range);
+        # the relative clauses and places use the other cities, so a capital's contexts say which.
+        self.cities = _take(lx.CITIES, c.n_cities)
         self.names = [n for n, _ in _take(lx.FIRST_NAMES, c.n_names)]
         self.fields = _take(lx.STUDY_FIELDS, c.n_fields)
         self.infinitives = _take(lx.INFINITIVES, c.n_fields)
         self._cache: dict[Any, Any] = {}
+        self._favourites()
         self._build_fixed_tables()
+
+    def _favourites(self) -> None:
+        """Each person pair prefers one verb, each verb some objects (by rank within the topic):
+        word-specific collocates shared by both genders and numbers of a word."""
+        def rank_in_topic(items: Sequence[Any]) -> list[int]:
+            seen: dict[str, int] = {}
+            out = []
+            for x in items:
+                out.append(seen.get(x.topic, 0))
+                seen[x.topic] = out[-1] + 1
+            return out
+
+        verbs_of = {t: [i for i, v in enumerate(self.verbs) if v.topic == t] for t in lx.TOPICS}
+        objects_of = {t: [i for i, o in enumerate(self.objects) if o.topic == t] for t in lx.TOPICS}
+        # Each person pair gets its own verb: the first unused one of its topic, else of any topic.
+        used: set[int] = set()
+        self.person_verb = []
+        for p in self.persons:
+            free = [v for v in verbs_of[p.topic] if v not in used] or \
+                   [v for v in range(len(self.verbs)) if v not in used] or [-1]
+            self.person_verb.append(free[0])
+            used.add(free[0])
+        self.verb_objects = [
+            {o for k, o in enumerate(objects_of[v.topic]) if k == r}
+            for v, r in zip(self.verbs, rank_in_topic(self.verbs), strict=True)]
 
     # -- tables ------------------------------------------------------------------------------
     def _build_fixed_tables(self) -> None:
@@ -168,14 +215,17 @@ class Grammar:
                                                 "país o capital")
         self.t_city = Table(((name, w, name) for name, w in
                              zip(self.cities, _zipf(len(self.cities), z), strict=True)), "ciudad")
+        # Subject nouns: p_animal of the mass goes to animals (adults and young), the rest to people.
+        zp, za = _zipf(len(self.persons), z), _zipf(len(self.animals), z)
+        wp, wa = (1 - c.p_animal) / (2 * sum(zp)), c.p_animal / sum(za)
         subject_det, self.t_subject_noun = self._noun_phrase(
-            [(("person", i, "m"), "m", p.m_sg, p.m_pl, w * (1 - c.p_animal))
-             for i, (p, w) in enumerate(zip(self.persons, _zipf(len(self.persons), z), strict=True))]
-            + [(("person", i, "f"), "f", p.f_sg, p.f_pl, w * (1 - c.p_animal))
-               for i, (p, w) in enumerate(zip(self.persons, _zipf(len(self.persons), z), strict=True))]
-            + [(("animal", i, a.adult.gender), a.adult.gender, a.adult.sg, a.adult.pl, w * c.p_animal)
-               for i, (a, w) in enumerate(zip(self.animals, _zipf(len(self.animals), z), strict=True))],
-            c.p_plural, c.p_indefinite, "sujeto")
+            [(("person", i, g), g, getattr(p, g + "_sg"), getattr(p, g + "_pl"), w * wp)
+             for g in "mf" for i, (p, w) in enumerate(zip(self.persons, zp, strict=True))]
+            + [(("animal", i, a.adult.gender), a.adult.gender, a.adult.sg, a.adult.pl, w * wa * (1 - c.p_young))
+               for i, (a, w) in enumerate(zip(self.animals, za, strict=True))]
+            + [(("young", i, a.young.gender), a.young.gender, a.young.sg, a.young.pl, w * wa * c.p_young)
+               for i, (a, w) in enumerate(zip(self.animals, za, strict=True))],
+            c.p_plural, "sujeto")
         fact = Table.union([(0.6, capitals, "capital"), (0.4, Table.fixed("en"), "en")], "hecho")
         self.t_top = Table.union([
             (c.w_declarative, subject_det, "decl"),
@@ -190,8 +240,8 @@ class Grammar:
         self.t_where_det = {n: Table(((ARTICLES[True, g, n], 0.5, g) for g in "mf"), "artículo")
                             for n in ("sg", "pl")}
         # Exclamations: "¡ Qué tarta tan rica !"
-        self.t_excl_noun = Table(((o.sg, w, o.gender) for o, w in
-                                  zip(self.objects, _ranked(self.objects, z), strict=True)), "objeto")
+        self.t_excl_noun = Table(((o.sg, w, (i, o.gender)) for i, (o, w) in
+                                  enumerate(zip(self.objects, _ranked(self.objects, z), strict=True))), "objeto")
         self.t_fact_verb = Table([("es", 0.6, "es"), ("está", 0.4, "está")], "es/está")
         self.t_animal_end = Table([("en", c.p_habitat, "en"), (".", 1 - c.p_habitat, ".")], "fin")
         self.t_object_end = Table([("en", c.p_place, "en"), (",", c.p_because, ","),
@@ -219,27 +269,40 @@ class Grammar:
             for k in range(c.max_filler + 1)]
 
     def _noun_phrase(self, nouns: list[tuple[Any, str, str, str, float]], p_plural: float,
-                     p_indefinite: float, name: str) -> tuple[Table, dict[tuple[str, str], Table]]:
-        """Article table and noun tables per (gender, number), factorising P(article, noun).
+                     name: str, kinds: tuple[str, ...] = ("def", "indef", "dem", "count")
+                     ) -> tuple[Table, dict[tuple[str, str], Table]]:
+        """Determiner table and noun tables, factorising P(determiner, noun) exactly.
+
+        A determiner reveals the number and the gender(s) it agrees with ("dos" agrees with both),
+        so the noun table after it is keyed by (genders, number).
 
         Args:
             nouns: (payload, gender, singular, plural, weight) rows.
+            kinds: determiner kinds allowed (see DETERMINERS).
         Returns:
-            the article table (payload (gender, number)) and {(gender, number): noun table}.
+            the determiner table (payload (genders, number)) and {(genders, number): noun table}.
         """
-        art: dict[str, list] = {}
-        for definite, p_def in ((True, 1 - p_indefinite), (False, p_indefinite)):
-            for n, p_n in (("sg", 1 - p_plural), ("pl", p_plural)):
-                for g in "mf":
-                    w = sum(row[4] for row in nouns if row[1] == g) * p_def * p_n
-                    art[ARTICLES[definite, g, n]] = [w, (g, n)]
-        det = Table(((tok, w, gn) for tok, (w, gn) in art.items()), f"artículo ({name})")
+        c = self.config
+        p_kind = {"def": 1 - c.p_indefinite - c.p_demonstrative, "indef": c.p_indefinite,
+                  "dem": c.p_demonstrative}
+        p_kind = {k: v for k, v in p_kind.items() if k in kinds}
+        total = sum(p_kind.values())
+        rows = []
+        for token, genders, n, kind in DETERMINERS:
+            if kind not in kinds:
+                continue
+            p_n = p_plural if n == "pl" else 1 - p_plural
+            if kind == "count":
+                p = c.p_count / 4 if n == "pl" else 0.0
+            else:
+                p = p_kind[kind] / total * ((1 - c.p_count) if n == "pl" and "count" in kinds else 1.0)
+            w = sum(row[4] for row in nouns if row[1] in genders) * p_n * p
+            rows.append((token, w, (genders, n)))
+        det = Table(rows, f"determinante ({name})")
         tables = {}
-        for g in "mf":
-            for n in ("sg", "pl"):
-                rows = [(row[2] if n == "sg" else row[3], row[4], row[0]) for row in nouns if row[1] == g]
-                if rows:
-                    tables[g, n] = Table(rows, name)
+        for genders, n in {pay for _, w, pay in rows if w > 0}:
+            tables[genders, n] = Table(((row[2] if n == "sg" else row[3], row[4], row[0])
+                                        for row in nouns if row[1] in genders), name)
         return det, tables
 
     def _cached(self, key: Any, build) -> Any:
@@ -248,32 +311,37 @@ class Grammar:
             t = self._cache[key] = build()
         return t
 
-    def _adj_table(self, adjs: list[lx.Adjective], g: str, n: str, name: str) -> Table:
-        return self._cached(("adj", name, g, n), lambda: Table(
-            ((a.form(g, n), w, i) for i, (a, w) in
+    def _adj_table(self, adjs: list[lx.Adjective], g: str, n: str, name: str, owner: int) -> Table:
+        """Adjectives agreeing in (g, n); the owner noun's favourite (owner % len) weighs more."""
+        fav = owner % len(adjs)
+        f = self.config.favourite
+        return self._cached(("adj", name, g, n, fav), lambda: Table(
+            ((a.form(g, n), w * (f if i == fav else 1.0), i) for i, (a, w) in
              enumerate(zip(adjs, _zipf(len(adjs), self.config.zipf), strict=True))), name))
 
-    def _verb_table(self, topic: str, n: str) -> Table:
-        a = self.config.topic_affinity
+    def _verb_table(self, person: int, n: str) -> Table:
+        a, f = self.config.topic_affinity, self.config.favourite
+        topic, fav = self.persons[person].topic, self.person_verb[person]
 
         def build() -> Table:
-            return Table(((v.sg if n == "sg" else v.pl, w * (a if v.topic == topic else 1.0), i)
+            return Table(((v.sg if n == "sg" else v.pl,
+                           w * (a if v.topic == topic else 1.0) * (f if i == fav else 1.0), i)
                           for i, (v, w) in enumerate(zip(self.verbs, _ranked(self.verbs, self.config.zipf),
                                                          strict=True))), "verbo")
-        return self._cached(("verb", topic, n), build)
+        return self._cached(("verb", person, n), build)
 
-    def _after_subject(self, g: str, n: str, topic: str) -> Table:
+    def _after_subject(self, person: int, g: str, n: str) -> Table:
         c = self.config
-        return self._cached(("after_subject", g, n, topic), lambda: Table.union([
-            (c.p_adjective, self._adj_table(self.person_adjs, g, n, "adjetivo"), "adj"),
+        return self._cached(("after_subject", person, g, n), lambda: Table.union([
+            (c.p_adjective, self._adj_table(self.person_adjs, g, n, "adjetivo", person), "adj"),
             (c.p_relative, Table.fixed("que"), "rel"),
-            (1 - c.p_adjective - c.p_relative, self._verb_table(topic, n), "verb")], "tras el sujeto"))
+            (1 - c.p_adjective - c.p_relative, self._verb_table(person, n), "verb")], "tras el sujeto"))
 
-    def _after_adjective(self, n: str, topic: str) -> Table:
+    def _after_adjective(self, person: int, n: str) -> Table:
         c = self.config
         p_rel = c.p_relative / (1 - c.p_adjective) if c.p_adjective < 1 else 0.0
-        return self._cached(("after_adj", n, topic), lambda: Table.union([
-            (p_rel, Table.fixed("que"), "rel"), (1 - p_rel, self._verb_table(topic, n), "verb")],
+        return self._cached(("after_adj", person, n), lambda: Table.union([
+            (p_rel, Table.fixed("que"), "rel"), (1 - p_rel, self._verb_table(person, n), "verb")],
             "tras el adjetivo"))
 
     def _object_phrase(self, topic: str, verb: int) -> tuple[Table, dict]:
@@ -282,16 +350,21 @@ class Grammar:
 
         def build():
             weights = _ranked(self.objects, c.zipf)
-            rows = [(i, o.gender, o.sg, o.pl, w * (a if o.topic == vt else 1.0) * (a ** 0.5 if o.topic == topic else 1.0))
+            favs = self.verb_objects[verb]
+            rows = [(i, o.gender, o.sg, o.pl, w * (a if o.topic == vt else 1.0)
+                     * (a ** 0.5 if o.topic == topic else 1.0) * (c.favourite if i in favs else 1.0))
                     for i, (o, w) in enumerate(zip(self.objects, weights, strict=True))]
-            return self._noun_phrase(rows, c.p_plural, c.p_indefinite, "objeto")
+            return self._noun_phrase(rows, c.p_plural, "objeto")
         return self._cached(("object", topic, verb), build)
 
-    def _after_object(self, g: str, n: str) -> Table:
+    def _after_object(self, obj: int, g: str, n: str, complement: bool) -> Table:
+        """Adjective, "de" + the object's complement (once), or the end of the object phrase."""
         c = self.config
-        return self._cached(("after_object", g, n), lambda: Table.union([
-            (c.p_object_adjective, self._adj_table(self.object_adjs, g, n, "adjetivo de objeto"), "adj"),
-            (1 - c.p_object_adjective, self.t_object_end, "end")], "tras el objeto"))
+        p_de = c.p_complement if complement else 0.0
+        return self._cached(("after_object", obj, n, complement), lambda: Table.union([
+            (c.p_object_adjective, self._adj_table(self.object_adjs, g, n, "adjetivo de objeto", obj), "adj"),
+            (p_de, Table.fixed("de"), "de"),
+            (1 - c.p_object_adjective - p_de, self.t_object_end, "end")], "tras el objeto"))
 
     def _place(self, topic: str) -> tuple[Table, dict]:
         c = self.config
@@ -300,7 +373,7 @@ class Grammar:
             weights = _ranked(self.places, c.zipf)
             rows = [(i, p.gender, p.sg, p.pl, w * (c.topic_affinity if p.topic == topic else 1.0))
                     for i, (p, w) in enumerate(zip(self.places, weights, strict=True))]
-            det, nouns = self._noun_phrase(rows, 0.0, 0.0, "lugar")
+            det, nouns = self._noun_phrase(rows, 0.0, "lugar", kinds=("def",))
             return Table.union([(c.p_city, self.t_city, "city"), (1 - c.p_city, det, "place")], "lugar"), nouns
         return self._cached(("place", topic), build)
 
@@ -309,13 +382,13 @@ class Grammar:
         """Run the grammar on `src` (sampling, reading or enumerating); returns the frame name."""
         frame, value = src.pick(self.t_top)
         if frame == "decl":
-            g, n = value
-            kind, i, _ = src.pick(self.t_subject_noun[g, n])
-            if kind == "animal":
-                self._animal(src, i, n)
-                frame = "animal"
+            n = value[1]
+            kind, i, g = src.pick(self.t_subject_noun[value])
+            if kind == "person":
+                self._declarative(src, i, g, n)
             else:
-                self._declarative(src, self.persons[i].topic, g, n)
+                self._animal(src, kind, i, n)
+                frame = "animal"
         elif frame == "long":
             self._long(src)
         elif frame == "fact":
@@ -324,25 +397,30 @@ class Grammar:
             self._question(src)
         else:
             src.emit("qué")
-            g = src.pick(self.t_excl_noun)
+            obj, g = src.pick(self.t_excl_noun)
             src.emit("tan")
-            src.pick(self._adj_table(self.object_adjs, g, "sg", "adjetivo de objeto"))
+            src.pick(self._adj_table(self.object_adjs, g, "sg", "adjetivo de objeto", obj))
             src.emit("!")
         src.finish()
         return frame
 
-    def _declarative(self, src: Source, topic: str, g: str, n: str) -> None:
-        tag, verb = src.pick(self._after_subject(g, n, topic))
+    def _declarative(self, src: Source, person: int, g: str, n: str) -> None:
+        topic = self.persons[person].topic
+        tag, verb = src.pick(self._after_subject(person, g, n))
         if tag == "adj":
-            tag, verb = src.pick(self._after_adjective(n, topic))
+            tag, verb = src.pick(self._after_adjective(person, n))
         if tag == "rel":
             src.emit("vive" if n == "sg" else "viven", "en")
             src.pick(self.t_city)
-            verb = src.pick(self._verb_table(topic, n))
+            verb = src.pick(self._verb_table(person, n))
         det, nouns = self._object_phrase(topic, verb)
-        og, on = src.pick(det)
-        src.pick(nouns[og, on])
-        tag, end = src.pick(self._after_object(og, on))
+        on = src.pick(det)
+        obj = src.pick(nouns[on])
+        o = self.objects[obj]
+        tag, end = src.pick(self._after_object(obj, o.gender, on[1], True))
+        if tag == "de":
+            src.emit(lx.COMPLEMENTS[o.sg][0])
+            tag, end = src.pick(self._after_object(obj, o.gender, on[1], False))
         if tag == "adj":
             end = src.pick(self.t_object_end)
         if end == "en":
@@ -356,17 +434,27 @@ class Grammar:
             kind = src.pick(self.t_copula[n])
             src.emit("muy")
             adjs = self.state_adjs if kind == "state" else self.person_adjs
-            src.pick(self._adj_table(adjs, g, n, "adjetivo de " + kind))
+            src.pick(self._adj_table(adjs, g, n, "adjetivo de " + kind, person))
             src.emit(".")
 
-    def _animal(self, src: Source, i: int, n: str) -> None:
+    def _animal(self, src: Source, kind: str, i: int, n: str) -> None:
+        """Adults care for their young or do what their species does; the young follow the adults."""
         a = self.animals[i]
         sg = n == "sg"
-        src.emit("cuida" if sg else "cuidan", "a", "su" if sg else "sus", a.young.sg if sg else a.young.pl)
+        if kind == "young":
+            src.emit("sigue" if sg else "siguen", "a", ARTICLES[True, a.adult.gender, n],
+                     a.adult.sg if sg else a.adult.pl)
+        elif src.pick(self._animal_verb(i, n)) == "cuida":
+            src.emit("a", "su" if sg else "sus", a.young.sg if sg else a.young.pl)
         if src.pick(self.t_animal_end) == "en":
             h = lx.HABITATS[a.habitat]
-            src.emit(ARTICLES[True, h.gender, "sg"], h.sg)
-        src.emit(".")
+            src.emit(ARTICLES[True, h.gender, "sg"], h.sg, ".")
+
+    def _animal_verb(self, i: int, n: str) -> Table:
+        a, p = self.animals[i], self.config.p_care
+        return self._cached(("animal_verb", i, n), lambda: Table(
+            [("cuida" if n == "sg" else "cuidan", p, "cuida"),
+             (a.sound[0] if n == "sg" else a.sound[1], 1 - p, "sound")], "verbo de animal"))
 
     def _long(self, src: Source) -> None:
         src.emit("en")

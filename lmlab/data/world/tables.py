@@ -102,10 +102,10 @@ class Source:
     def __init__(self) -> None:
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, capitalize_first: bool = True) -> None:
         self.tokens: list[str] = []
         self.log_probs: list[float] = []
-        self._cap = True
+        self._cap = capitalize_first
 
     def pick(self, table: Table) -> Any:
         """Choose one option of `table`, record its token and log-probability, return its payload."""
@@ -154,14 +154,6 @@ class Sampler(Source):
         self._k += 1
         i = bisect_right(table.cdf, u)
         return i if i < len(table.cdf) else len(table.cdf) - 1
-
-    def uniform(self) -> float:
-        """One uniform draw from the same stream (for choices outside the grammar)."""
-        if self._k >= len(self._u):
-            self._u = self._rng.random(self._block).tolist()
-            self._k = 0
-        self._k += 1
-        return self._u[self._k - 1]
 
 
 class Reader(Source):

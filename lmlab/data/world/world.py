@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from lmlab.data.world.analogies import RELATIONS, Analogy, analogies
 from lmlab.data.world.grammar import Grammar, GrammarConfig
+from lmlab.data.world.probes import ClozeProbe, long_range_probes
 from lmlab.data.world.tables import Reader, Sampler
 from lmlab.errors import ConfigError, DataError
 
@@ -178,3 +180,13 @@ class World:
         bits = nats / LN2 / (n_tok + n_sent)
         bits_word = nats / LN2 / n_tok
         return EntropyFloor(n_sent, n_tok, nats, bits, 2.0 ** bits, bits_word, 2.0 ** bits_word)
+
+    # -- probes and analogies ------------------------------------------------------------------
+    def long_range_probes(self, distances: Sequence[int] = (0, 4, 8, 16, 32), n_per_distance: int = 50,
+                          n_choices: int = 4) -> list[ClozeProbe]:
+        """Cloze items "Crecí en X , <distance filler tokens> , por eso hablo ___" (see probes.py)."""
+        return long_range_probes(self.grammar, self.rng("probes"), distances, n_per_distance, n_choices)
+
+    def analogies(self, relations: Sequence[str] | None = None) -> list[Analogy]:
+        """Analogy questions a:b::c:d with their relation (see analogies.py)."""
+        return analogies(self.grammar, tuple(relations) if relations else RELATIONS)
