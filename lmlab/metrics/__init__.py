@@ -1,0 +1,1 @@
+"""Evaluation metrics: perplexity, classification, BLEU/chrF, retrieval, NER entity F1."""
