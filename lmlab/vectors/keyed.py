@@ -386,3 +386,14 @@ def _read_lines(path: str | os.PathLike[str], encoding: str) -> list[str]:
         raise DataError(f"not valid {encoding} at byte {exc.start}", where=str(file),
                         fix="pass the right encoding (e.g. encoding='latin-1' / --encoding latin-1)") from exc
     return text.removeprefix("\ufeff").splitlines()
+
+
+def load_word_vectors(path: str | os.PathLike[str], *, binary: bool | None = None) -> WordVectors:
+    """Open word vectors: an lmlab folder ("word_vectors") or a word2vec text/binary file."""
+    file = Path(path)
+    if file.is_dir():
+        return WordVectors.load(file)
+    if not file.exists():
+        raise DataError("word vectors not found", where=str(file),
+                        fix="pass an lmlab vectors folder or a word2vec .txt/.bin file")
+    return WordVectors.load_word2vec_format(file, binary=binary)
