@@ -179,3 +179,13 @@ def test_word_kind_on_world_sentences_gives_back_their_tokens():
     texts = [" ".join(s.tokens) for s in sentences]
     tok = train_tokenizer("word", texts)
     assert [tok.encode(t).tokens for t in texts] == [list(s.tokens) for s in sentences]
+
+
+@pytest.mark.parametrize("kind", ["word", "wordpiece", "unigram"])
+def test_offsets_point_at_the_token_text(kind):
+    tok = train_tokenizer(kind, CORPUS, vocab_size=300)
+    text = "¿Qué come el niño? ¡Un libro de 1.000 páginas!"
+    enc = tok.encode(text, add_special_tokens=False)
+    for token, (start, end) in zip(enc.tokens, enc.offsets, strict=True):
+        if token != special.UNK:  # unigram's ▁ stands for the space before the word
+            assert text[start:end].lstrip() == token.removeprefix("##").lstrip("▁"), token
