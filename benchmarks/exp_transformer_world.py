@@ -34,6 +34,18 @@ def encode(sentences, vocab) -> list[list[int]]:
     return [[2, *(vocab.get(t, 1) for t in s.tokens), 3] for s in sentences]
 
 
+@torch.no_grad()
+def probe_accuracy(model, probes, vocab) -> dict[int, float]:
+    """Share of cloze probes whose answer gets the highest score among the choices, per distance."""
+    hits: dict[int, list[bool]] = {}
+    for p in probes:
+        ids = torch.tensor([[2, *(vocab.get(t, 1) for t in p.prompt)]])
+        _, logits = model.start(ids)
+        scores = {c: logits[0, vocab.get(c, 1)].item() for c in p.choices}
+        hits.setdefault(p.distance, []).append(max(scores, key=scores.get) == p.answer)
+    return {d: sum(h) / len(h) for d, h in sorted(hits.items())}
+
+
 def main() -> int:
     from lmlab.data.tokens import RandomWindows
     from lmlab.data.world import World
@@ -63,6 +75,7 @@ def main() -> int:
     valid, test = encode(splits.valid, vocab), encode(splits.test, vocab)
     oov = sum(i == 1 for s in test for i in s) / sum(len(s) - 1 for s in test)
     floor = World.entropy_floor(splits.test)
+    probes = world.long_range_probes(n_per_distance=50)
     print(f"world seed {args.seed}: {len(stream):,} training tokens, vocabulary {len(vocab)}, "
           f"test OOV {100 * oov:.2f}%, entropy floor ppl {floor.ppl:.3f} ({floor.bits_per_token:.3f} bits)")
 
@@ -90,6 +103,9 @@ def main() -> int:
         rows.append((name, n_params, pv, pt, seconds))
         print(f"{name:14s} params {n_params:>9,}  valid ppl {pv:7.3f}  test ppl {pt:7.3f}  "
               f"(floor {floor.ppl:.3f}, x{pt / floor.ppl:.3f})  {seconds:6.0f} s", flush=True)
+        acc = probe_accuracy(model, probes, vocab)
+        print("    long-range probes (accuracy by filler distance, chance 0.25): "
+              + "  ".join(f"{d}: {a:.2f}" for d, a in acc.items()), flush=True)
     best = min(rows, key=lambda r: r[3])
     print(f"best test perplexity: {best[0]}")
     return 0
