@@ -36,3 +36,14 @@ def test_entropy_of_foreign_text_is_a_user_error(tmp_path, capsys):
     assert main(["world", "entropy", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "bad.txt:2" in err
+
+
+def test_generate_structured_kinds_write_jsonl(tmp_path, capsys):
+    for kind in ("parallel", "topics", "pairs"):
+        out = tmp_path / f"{kind}.jsonl"
+        assert main(["world", "generate", kind, "-o", str(out), "-n", "4", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["n_items"] == 4
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == 4 and all(isinstance(r, dict) for r in rows)
+    assert main(["world", "generate", "parallel", "-o", str(tmp_path / "x"), "--n-tokens", "5"]) == 2
+    assert "--n-tokens" in capsys.readouterr().err

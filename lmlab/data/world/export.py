@@ -71,6 +71,9 @@ def _structured(kind: str, method: str, default_n: int) -> Callable[[World, Path
 
 STRUCTURED: dict[str, tuple[str, int]] = {
     "probes": ("long_range_probes", 50),
+    "parallel": ("parallel", 1000),
+    "topics": ("topic_documents", 1000),
+    "pairs": ("sentence_pairs", 1000),
 }
 
 

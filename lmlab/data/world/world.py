@@ -21,8 +21,11 @@ import numpy as np
 
 from lmlab.data.world.analogies import RELATIONS, Analogy, analogies
 from lmlab.data.world.grammar import Grammar, GrammarConfig
+from lmlab.data.world.pairs import SentencePair, sentence_pairs
+from lmlab.data.world.parallel import ParallelPair, parallel
 from lmlab.data.world.probes import ClozeProbe, long_range_probes
 from lmlab.data.world.tables import Reader, Sampler
+from lmlab.data.world.topics import TopicDocument, topic_documents
 from lmlab.errors import ConfigError, DataError
 
 LN2 = math.log(2.0)
@@ -190,3 +193,22 @@ class World:
     def analogies(self, relations: Sequence[str] | None = None) -> list[Analogy]:
         """Analogy questions a:b::c:d with their relation (see analogies.py)."""
         return analogies(self.grammar, tuple(relations) if relations else RELATIONS)
+
+    # -- task data -----------------------------------------------------------------------------
+    def parallel(self, n: int) -> list[ParallelPair]:
+        """Spanish-English sentence pairs with exact references (see parallel.py)."""
+        return parallel(self.rng("parallel"), _count(n))
+
+    def topic_documents(self, n: int) -> list[TopicDocument]:
+        """Documents with exact topic labels and mixtures (see topics.py)."""
+        return topic_documents(self.rng("topics"), _count(n))
+
+    def sentence_pairs(self, n: int) -> list[SentencePair]:
+        """Pairs with graded similarity 0-5 and next-sentence labels (see pairs.py)."""
+        return sentence_pairs(self.rng("pairs"), _count(n))
+
+
+def _count(n: int) -> int:
+    if not isinstance(n, int) or n < 0:
+        raise ConfigError(f"n={n!r} is not a valid number of items", fix="use an integer >= 0")
+    return n
