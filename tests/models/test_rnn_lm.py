@@ -110,3 +110,14 @@ def test_lstm_learns_a_deterministic_sequence_through_the_trainer():
         max_steps=80, lr=0.05, device="cpu", tensorboard=False)).fit()
     # The sequence is periodic (entropy 0) but the first token of each window is unpredictable.
     assert history.losses()[-1] < 0.2 < 2.0 < history.losses()[0]
+
+
+def test_pretrained_embeddings_from_gensim_keyed_vectors():
+    tokenizers = pytest.importorskip("tokenizers")
+    gensim_models = pytest.importorskip("gensim.models")
+    kv = gensim_models.KeyedVectors(vector_size=2)
+    kv.add_vectors(["señora", "pan"], [[0.5, -1.0], [2.0, 3.0]])
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel({"[UNK]": 0, "pan": 1, "señora": 2}, unk_token="[UNK]"))
+    model = RNNLanguageModel(RNNLMConfig(vocab_size=3, d_embed=2, d_hidden=4))
+    assert load_pretrained_embeddings(model.embed, tok, kv) == 2
+    assert model.embed.weight[2].tolist() == [0.5, -1.0] and model.embed.weight.requires_grad
