@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -91,7 +92,7 @@ def load_pretrained_embeddings(embedding: nn.Embedding, tokenizer: Any, vectors:
     with torch.no_grad():
         for token, idx in tokenizer.get_vocab().items():
             if idx < embedding.num_embeddings and token in vectors:
-                vec = torch.as_tensor(vectors[token], dtype=embedding.weight.dtype)
+                vec = torch.tensor(np.asarray(vectors[token]), dtype=embedding.weight.dtype)
                 if vec.numel() != dim:
                     raise ConfigError(f"pre-trained vectors have {vec.numel()} dimensions, the model {dim}",
                                       fix=f"build the model with d_embed={vec.numel()}")
