@@ -3,6 +3,7 @@
     python benchmarks/bench_word2vec.py                      # CLIGS novels, first 1M words
     python benchmarks/bench_word2vec.py --max-words 0 --arch skipgram cbow --epochs 5
     python benchmarks/bench_word2vec.py --device cuda --batch-size 16384   # GPU figure
+    python benchmarks/bench_word2vec.py --world 80000 --epochs 5           # the world's analogies
 
 Both train on identical token lists with identical hyperparameters (gensim defaults: 100
 dimensions, window 5, 5 negatives, sample 1e-3, min_count 5, alpha 0.025) and gensim gets the
@@ -44,8 +45,29 @@ def read_corpus(path: Path, max_words: int) -> list[list[str]]:
     return sentences
 
 
-def evaluate(wv) -> dict[str, str]:
+def world_data(n_sentences: int, seed: int):
+    """Token lists and analogy questions of the embedded world."""
+    from lmlab.data.world import World
+
+    world = World(seed)
+    sentences = [s.tokens for s in world.lm_sentences(n_sentences)]
+    if hasattr(world, "analogies"):
+        questions = world.analogies()
+    else:  # before World.analogies() existed
+        from lmlab.data.world.analogies import analogies
+
+        questions = analogies(world.grammar)
+    return sentences, questions
+
+
+def evaluate(wv, world_questions=None) -> dict[str, str]:
     out = {}
+    if world_questions is not None:
+        r = wv.evaluate_analogies(world_questions, case_insensitive=False)
+        out["world analogies"] = f"{r.accuracy:.3f} ({r.answered}/{r.questions})"
+        for name, (ok, n) in r.sections.items():
+            out[name] = f"{ok / max(n, 1):.2f}"
+        return out
     questions = EVAL / "nabu_questions-words-ES.txt"
     if questions.exists():
         for method in ("3cosadd", "3cosmul"):
@@ -70,26 +92,38 @@ def main() -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-gensim", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--world", type=int, metavar="N", help="train on N sentences of the embedded world "
+                   "and score its analogies (settings: dim 30, window 3, sample 1e-4)")
+    p.add_argument("--dim", type=int, default=100)
+    p.add_argument("--window", type=int, default=5)
+    p.add_argument("--sample", type=float, default=1e-3)
     args = p.parse_args()
-    if not args.corpus.exists():
-        print(f"skipped: {args.corpus} is absent")
-        return 0
+    if args.world:
+        sentences, questions = world_data(args.world, args.seed)
+        args.dim, args.window, args.sample = 30, 3, 1e-4
+        name = f"world(seed={args.seed})"
+    else:
+        if not args.corpus.exists():
+            print(f"skipped: {args.corpus} is absent")
+            return 0
+        sentences, questions, name = read_corpus(args.corpus, args.max_words), None, args.corpus.name
 
     from lmlab.vectors.word2vec import Word2Vec, Word2VecConfig
 
-    sentences = read_corpus(args.corpus, args.max_words)
     n_words = sum(map(len, sentences))
-    print(f"corpus: {args.corpus.name}, {len(sentences)} lines, {n_words} words; "
-          f"epochs {args.epochs}, workers {args.workers}, device {args.device}")
+    print(f"corpus: {name}, {len(sentences)} lines, {n_words} words; dim {args.dim}, window "
+          f"{args.window}, sample {args.sample}, epochs {args.epochs}, workers {args.workers}, "
+          f"device {args.device}")
     rows = []
     for arch in args.arch:
-        cfg = Word2VecConfig(architecture=arch, epochs=args.epochs, workers=args.workers, seed=args.seed)
+        cfg = Word2VecConfig(architecture=arch, epochs=args.epochs, workers=args.workers, seed=args.seed,
+                             vector_size=args.dim, window=args.window, sample=args.sample)
         if args.batch_size:
             cfg = cfg.replace(batch_size=args.batch_size)
         load0 = os.getloadavg()[0]
         model = Word2Vec(cfg, device=args.device).fit(sentences)
         ours = model.stats_.words_per_s
-        rows.append((arch, "lmlab", ours, load0, evaluate(model.wv)))
+        rows.append((arch, "lmlab", ours, load0, evaluate(model.wv, questions)))
         if not args.no_gensim:
             try:
                 from gensim.models import Word2Vec as GensimWord2Vec
@@ -108,7 +142,7 @@ def main() -> int:
             g.train(sentences, total_examples=len(sentences), epochs=args.epochs)
             theirs = n_words * args.epochs / (time.perf_counter() - t0)
             wv = WordVectors(g.wv.index_to_key, g.wv.vectors)
-            rows.append((arch, "gensim", theirs, load0, evaluate(wv)))
+            rows.append((arch, "gensim", theirs, load0, evaluate(wv, questions)))
             print(f"{arch}: lmlab / gensim speed = {ours / theirs:.2f}x")
     keys = list(rows[0][4]) if rows else []
     header = ["arch", "impl", "words/s", "load", *keys]

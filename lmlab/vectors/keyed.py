@@ -229,16 +229,22 @@ class WordVectors(SavableMixin):
         # The most frequent casing wins (words are sorted by frequency).
         return {w.upper(): i for i, w in reversed(list(enumerate(self.words[:n])))}
 
-    def evaluate_analogies(self, path: str | os.PathLike[str], *, method: AnalogyMethod = "3cosadd",
-                           case_insensitive: bool = True, restrict_vocab: int | None = 300_000,
-                           encoding: str = "utf-8", batch_size: int = 512) -> AnalogyResult:
-        """Accuracy on a questions-words file (`: section` lines, then `a b c d` per line).
+    def evaluate_analogies(self, source: str | os.PathLike[str] | Iterable[Any], *,
+                           method: AnalogyMethod = "3cosadd", case_insensitive: bool = True,
+                           restrict_vocab: int | None = 300_000, encoding: str = "utf-8",
+                           batch_size: int = 512) -> AnalogyResult:
+        """Accuracy on a questions-words file (`: section` lines, then `a b c d` per line), or on
+        questions given as (a, b, c, d[, section]) tuples or objects with .a .b .c .d .relation
+        (e.g. `World(seed).analogies()`).
 
         A question counts when its four words are known (among the first `restrict_vocab`);
         the answer is the best word other than a, b, c. Malformed lines are skipped and counted.
         """
         check_choice("method", method, ("3cosadd", "3cosmul"))
-        lines = _read_lines(path, encoding)
+        if isinstance(source, str | os.PathLike):
+            lines = _read_lines(source, encoding)
+        else:
+            lines = list(_question_lines(source))
         look = self._lookup(case_insensitive, restrict_vocab)
         n_vocab = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
         section = "(none)"
@@ -374,6 +380,20 @@ class WordVectors(SavableMixin):
 
 def _as_list(words: str | Sequence[str]) -> list[str]:
     return [words] if isinstance(words, str) else list(words)
+
+
+def _question_lines(questions: Iterable[Any]):
+    """questions-words lines from (a, b, c, d[, section]) tuples or Analogy-like objects."""
+    section = None
+    for q in questions:
+        if hasattr(q, "a"):
+            words, sec = (q.a, q.b, q.c, q.d), getattr(q, "relation", "(none)")
+        else:
+            words, sec = tuple(q[:4]), (q[4] if len(q) > 4 else "(none)")
+        if sec != section:
+            section = sec
+            yield f": {sec}"
+        yield " ".join(words)
 
 
 def _read_lines(path: str | os.PathLike[str], encoding: str) -> list[str]:

@@ -156,3 +156,25 @@ def test_save_load_folder(toy, tmp_path):
     assert isinstance(back, WordVectors) and back.words == toy.words
     np.testing.assert_array_equal(back.vectors, toy.vectors)
     np.testing.assert_array_equal(back.counts, toy.counts)
+
+
+def test_analogy_questions_in_memory(toy):
+    """Tuples (a, b, c, d, section) or objects with .a .b .c .d .relation, as World.analogies()."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Q:
+        a: str
+        b: str
+        c: str
+        d: str
+        relation: str
+
+    questions = [("hombre", "mujer", "rey", "reina", "género"), ("mujer", "hombre", "reina", "rey", "género")]
+    res = toy.evaluate_analogies(questions)
+    assert (res.correct, res.answered) == (2, 2) and res.sections == {"género": (2, 2)}
+    # The second answer is "Rey" (0.9, 1.1): right when case is folded, wrong when it is not.
+    assert toy.analogy("mujer", "hombre", "reina")[0][0] == "Rey"
+    assert toy.evaluate_analogies(questions, case_insensitive=False).correct == 1
+    res = toy.evaluate_analogies([Q("hombre", "mujer", "rey", "mesa", "x"), Q("a", "b", "c", "d", "y")])
+    assert (res.correct, res.answered, res.skipped_oov) == (0, 1, 1)
