@@ -39,7 +39,8 @@ def test_entropy_of_foreign_text_is_a_user_error(tmp_path, capsys):
 
 
 def test_generate_structured_kinds_write_jsonl(tmp_path, capsys):
-    for kind in ("parallel", "topics", "pairs"):
+    for kind in ("parallel", "topics", "pairs", "reviews", "ner", "qa", "documents", "instructions",
+                 "preferences", "images"):
         out = tmp_path / f"{kind}.jsonl"
         assert main(["world", "generate", kind, "-o", str(out), "-n", "4", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["n_items"] == 4
@@ -47,3 +48,13 @@ def test_generate_structured_kinds_write_jsonl(tmp_path, capsys):
         assert len(rows) == 4 and all(isinstance(r, dict) for r in rows)
     assert main(["world", "generate", "parallel", "-o", str(tmp_path / "x"), "--n-tokens", "5"]) == 2
     assert "--n-tokens" in capsys.readouterr().err
+
+
+def test_generate_images_writes_pngs(tmp_path):
+    import matplotlib.image
+
+    out = tmp_path / "captions.jsonl"
+    assert main(["world", "generate", "images", "-o", str(out), "-n", "3"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    first = matplotlib.image.imread(tmp_path / rows[0]["image"])
+    assert first.shape[:2] == (48, 48) and rows[0]["caption_es"].startswith("Hay ")

@@ -62,8 +62,14 @@ def write_analogies(world: World, path: Path, relations: tuple[str, ...] | None 
 def _structured(kind: str, method: str, default_n: int) -> Callable[[World, Path, int | None], dict[str, Any]]:
     def run(world: World, path: Path, n: int | None) -> dict[str, Any]:
         size = default_n if n is None else n
-        items = world.long_range_probes(n_per_distance=size) if method == "long_range_probes" \
-            else getattr(world, method)(size)
+        if method == "long_range_probes":
+            items = world.long_range_probes(n_per_distance=size)
+        elif method == "images":
+            from lmlab.data.world.images import write_image_captions
+
+            items = write_image_captions(world.images(size), path)
+        else:
+            items = getattr(world, method)(size)
         count = write_jsonl(path, items)
         return {"kind": kind, "path": str(path), "n_items": count}
     return run
@@ -74,6 +80,13 @@ STRUCTURED: dict[str, tuple[str, int]] = {
     "parallel": ("parallel", 1000),
     "topics": ("topic_documents", 1000),
     "pairs": ("sentence_pairs", 1000),
+    "reviews": ("reviews", 1000),
+    "ner": ("ner_sentences", 1000),
+    "qa": ("qa", 1000),
+    "documents": ("documents", 100),
+    "instructions": ("instructions", 1000),
+    "preferences": ("preferences", 1000),
+    "images": ("images", 200),
 }
 
 

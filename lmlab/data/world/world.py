@@ -21,9 +21,14 @@ import numpy as np
 
 from lmlab.data.world.analogies import RELATIONS, Analogy, analogies
 from lmlab.data.world.grammar import Grammar, GrammarConfig
+from lmlab.data.world.images import ImageCaption, image_captions
+from lmlab.data.world.instruct import Instruction, Preference, instructions, preferences
+from lmlab.data.world.ner import NerSentence, ner_sentences
 from lmlab.data.world.pairs import SentencePair, sentence_pairs
 from lmlab.data.world.parallel import ParallelPair, parallel
 from lmlab.data.world.probes import ClozeProbe, long_range_probes
+from lmlab.data.world.qa import Document, Fact, QAItem, knowledge_base, qa_items
+from lmlab.data.world.reviews import Review, reviews
 from lmlab.data.world.tables import Reader, Sampler
 from lmlab.data.world.topics import TopicDocument, topic_documents
 from lmlab.errors import ConfigError, DataError
@@ -206,6 +211,39 @@ class World:
     def sentence_pairs(self, n: int) -> list[SentencePair]:
         """Pairs with graded similarity 0-5 and next-sentence labels (see pairs.py)."""
         return sentence_pairs(self.rng("pairs"), _count(n))
+
+    def reviews(self, n: int) -> list[Review]:
+        """Reviews with sentiment labels, negations and order-only contrasts (see reviews.py)."""
+        return reviews(self.rng("reviews"), _count(n))
+
+    def ner_sentences(self, n: int) -> list[NerSentence]:
+        """Sentences with PER/LOC/ORG/MISC entities and BIO tags (see ner.py)."""
+        return ner_sentences(self.rng("ner"), _count(n))
+
+    def documents(self, n_people: int = 100) -> list[Document]:
+        """Country and person documents of the fact base (see qa.py)."""
+        return knowledge_base(self.rng("knowledge"), n_people)[0]
+
+    def facts(self, n_people: int = 100) -> list[Fact]:
+        """The fact base, each fact with the id of the document stating it."""
+        return knowledge_base(self.rng("knowledge"), n_people)[1]
+
+    def qa(self, n: int, n_people: int = 100) -> list[QAItem]:
+        """Questions about `documents(n_people)`, answers tagged with their document ids."""
+        docs, facts = knowledge_base(self.rng("knowledge"), n_people)
+        return qa_items(self.rng("qa"), docs, facts, _count(n))
+
+    def instructions(self, n: int) -> list[Instruction]:
+        """(instruction, input, output) examples of several tasks (see instruct.py)."""
+        return instructions(self.rng("instructions"), _count(n))
+
+    def preferences(self, n: int) -> list[Preference]:
+        """(prompt, chosen, rejected) pairs decidable from the world (see instruct.py)."""
+        return preferences(self.rng("preferences"), _count(n))
+
+    def images(self, n: int, size: int = 48) -> list[ImageCaption]:
+        """Rendered scenes (size, size, 3) uint8 with Spanish and English captions (see images.py)."""
+        return image_captions(self.rng("images"), _count(n), size)
 
 
 def _count(n: int) -> int:
