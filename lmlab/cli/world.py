@@ -25,7 +25,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="file to write")
     size = p.add_mutually_exclusive_group()
     size.add_argument("-n", "--n", "--n-sentences", "--n-items", dest="n", type=int, default=None,
-                      help="number of sentences (lm) or items (other kinds)")
+                      help="number of sentences (lm), probes per distance (probes), people (documents) "
+                           "or items (other kinds)")
     size.add_argument("--n-tokens", type=int, default=None,
                       help="lm only: sentences until at least this many tokens (default 100000)")
     p.add_argument("--split", choices=SPLITS, default="train",

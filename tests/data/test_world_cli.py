@@ -6,6 +6,7 @@ import json
 
 from lmlab.cli.main import main
 from lmlab.data.world import World
+from lmlab.data.world.lexicon import COUNTRIES
 
 
 def test_generate_lm_then_entropy_recovers_the_floor(tmp_path, capsys):
@@ -43,9 +44,10 @@ def test_generate_structured_kinds_write_jsonl(tmp_path, capsys):
                  "preferences", "images"):
         out = tmp_path / f"{kind}.jsonl"
         assert main(["world", "generate", kind, "-o", str(out), "-n", "4", "--json"]) == 0
-        assert json.loads(capsys.readouterr().out)["n_items"] == 4
+        expected = 4 + len(COUNTRIES) if kind == "documents" else 4  # -n people, plus the countries
+        assert json.loads(capsys.readouterr().out)["n_items"] == expected
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-        assert len(rows) == 4 and all(isinstance(r, dict) for r in rows)
+        assert len(rows) == expected and all(isinstance(r, dict) for r in rows)
     assert main(["world", "generate", "parallel", "-o", str(tmp_path / "x"), "--n-tokens", "5"]) == 2
     assert "--n-tokens" in capsys.readouterr().err
 
