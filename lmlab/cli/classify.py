@@ -74,7 +74,7 @@ def _examples(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]
         if not hasattr(world, "reviews"):
             raise ConfigError("this version of the world has no reviews", fix="pass --data FILE")
         items = world.reviews(args.limit or 4000)
-        texts, labels = [r.text for r in items], [r.label for r in items]
+        texts, labels = [r.text for r in items], [r.sentiment for r in items]
     texts, labels = [clean(str(t)) for t in texts], [str(y) for y in labels]
     if args.valid:
         vt, vl = read_columns(args.valid, [args.text_field, args.label_field])

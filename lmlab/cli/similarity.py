@@ -32,7 +32,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     sub = group.add_subparsers(title="actions", metavar="ACTION")
     p = add_command(sub, "train", common, help="train a siamese RNN encoder on scored sentence pairs",
                     example="lmlab similarity train --data pairs.tsv --steps 500 -o runs/siamese")
-    p.add_argument("--data", help="TSV/JSONL of (a, b, score) (default: the world's sentence pairs)")
+    p.add_argument("--data", help="TSV/JSONL of (a, b, score) (default: the world's sentence pairs, similarity 0-5)")
     p.add_argument("--fields", nargs=3, default=["1", "2", "3"], metavar=("A", "B", "SCORE"),
                    help="columns / keys of the two sentences and the score (1 2 3)")
     p.add_argument("--score-max", type=float, default=None,
@@ -62,7 +62,7 @@ def _pairs(args: argparse.Namespace) -> tuple[list[str], list[str], list[float]]
         if not hasattr(world, "sentence_pairs"):
             raise ConfigError("this version of the world has no sentence pairs", fix="pass --data FILE")
         items = world.sentence_pairs(4000)
-        a, b, s = [p.a for p in items], [p.b for p in items], [p.score for p in items]
+        a, b, s = [p.a for p in items], [p.b for p in items], [p.similarity for p in items]
     try:
         scores = [float(x) for x in s]
     except ValueError as exc:
