@@ -59,7 +59,7 @@ class LadderConfig(Config):
     gpt_layers: int = 4
     gpt_heads: int = 4
     w2v_epochs: int = 5
-    probe_distances: tuple[int, ...] = (2, 4, 8, 16, 32, 48)
+    probe_distances: tuple[int, ...] = (0, 4, 8, 16, 24, 32)
     probes_per_distance: int = 60
     max_new_tokens: int = 20
     progress: bool = False
@@ -68,7 +68,7 @@ class LadderConfig(Config):
         "quick": {"quick": True, "train_tokens": 150_000, "valid_tokens": 5_000,
                   "test_tokens": 10_000, "rnn_steps": 250, "gpt_steps": 300, "rnn_hidden": 128,
                   "gpt_d_model": 96, "gpt_layers": 2, "w2v_epochs": 3, "probes_per_distance": 30,
-                  "probe_distances": (2, 4, 8, 16, 24)},
+                  "probe_distances": (0, 4, 8, 16, 32)},
         "full": {},
     }
 
@@ -151,7 +151,9 @@ def corpus_data(path: str | Path, config: LadderConfig) -> LadderData:
     from lmlab.text.sentences import iter_sentences
     from lmlab.text.words import tokenize
 
-    sentences = [t for t in (tokenize(s) for s in iter_sentences(iter_corpus_lines(path))) if t]
+    piece = config.seq_len - 2  # long sentences are cut so that each piece fits every model's context
+    sentences = [t[i:i + piece] for t in (tokenize(s) for s in iter_sentences(iter_corpus_lines(path)))
+                 for i in range(0, len(t), piece)]
     n_tokens = sum(map(len, sentences))
     if n_tokens < MIN_TRAIN_TOKENS or len(sentences) < 100:
         raise DataError(
@@ -218,7 +220,7 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
                               d_hidden=config.rnn_hidden, cell=cell)
         builders.append((name, "RNN", config.rnn_steps, _rnn_builder(rnn_cfg, tokenizer),
                          3e-3 if cell != "elman" else 2e-3))
-    gpt_cfg = GPTConfig(vocab_size=vocab_size, max_seq_len=config.seq_len, d_model=config.gpt_d_model,
+    gpt_cfg = GPTConfig(vocab_size=vocab_size, max_seq_len=context_length(data, config), d_model=config.gpt_d_model,
                         n_layers=config.gpt_layers, n_heads=config.gpt_heads)
     builders.append(("GPT", "Transformer", config.gpt_steps, lambda: _with_tokenizer(GPT(gpt_cfg), tokenizer),
                      3e-3))
@@ -232,19 +234,27 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
                                 progress=config.progress, tensorboard=False, log_every=max(steps // 50, 1))
         t0 = time.perf_counter()
         model, history = train_causal_lm(model, train_texts, valid_texts, train_cfg, tokenizer=tokenizer,
-                                         seq_len=config.seq_len, batch_size=config.batch_size)
+                                         seq_len=context_length(data, config), batch_size=config.batch_size)
         seconds = time.perf_counter() - t0
         model = model.to("cpu").eval()
         ppl = lm_perplexity(model, test_texts, tokenizer)
-        tokens_seen = steps * config.batch_size * config.seq_len
+        tokens_per_step = config.batch_size * context_length(data, config)
+        tokens_seen = steps * tokens_per_step
         train_records = [r for r in history.records if r["split"] == "train"]
-        curve = ([float(r["step"] * config.batch_size * config.seq_len) for r in train_records],
+        curve = ([float(r["step"] * tokens_per_step) for r in train_records],
                  [float(r["loss"]) for r in train_records])
         n_params = sum(p.numel() for p in model.parameters())
         out.append((RungResult(name, family, ppl.ppl, ppl.bits_per_token, n_params, seconds,
                                tokens_seen / max(seconds, 1e-9), curve), model))
         log.info("%s: ppl %.2f (%.1fs)", name, ppl.ppl, seconds)
     return out
+
+
+def context_length(data: LadderData, config: LadderConfig) -> int:
+    """Training window = the Transformer's context: `seq_len`, or longer so that every test
+    sentence and probe (with <s> and </s>) fits, since learned positions beyond it are untrained."""
+    longest = max([len(s) for s in data.test] + [len(p.prompt) + 1 for p in data.probes])
+    return max(config.seq_len, longest + 2)
 
 
 def _rnn_builder(cfg: Any, tokenizer: Any) -> Callable[[], torch.nn.Module]:

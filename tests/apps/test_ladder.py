@@ -1,0 +1,75 @@
+"""The ladder: one split for every model, comparable perplexities, outputs, and bad corpora."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lmlab.apps.ladder import LadderConfig, corpus_data, run_ladder
+from lmlab.apps.ladder_report import write_outputs
+from lmlab.cli.main import main
+from lmlab.errors import DataError
+
+TINY = dict(train_tokens=12_000, valid_tokens=800, test_tokens=1_500, rnn_steps=4, gpt_steps=4,
+            rnn_hidden=16, gpt_d_model=16, gpt_layers=1, gpt_heads=2, batch_size=4, seq_len=16,
+            w2v_epochs=1, probe_distances=(0, 4), probes_per_distance=4, max_new_tokens=4)
+
+
+@pytest.fixture(scope="module")
+def tiny_world_result(tmp_path_factory):
+    result, wv = run_ladder(LadderConfig(**TINY))
+    paths = write_outputs(result, wv, tmp_path_factory.mktemp("ladder"))
+    return result, paths
+
+
+def test_every_rung_is_scored_on_the_same_tokens(tiny_world_result):
+    result, _ = tiny_world_result
+    names = [r.name for r in result.rungs]
+    assert names == ["unigrama", "bigrama", "trigrama KN", "5-grama KN", "RNN de Elman", "LSTM",
+                     "GRU", "GPT"]
+    by_name = {r.name: r for r in result.rungs}
+    # More context never hurts a Kneser-Ney model much on grammar text: bigram << unigram.
+    assert by_name["bigrama"].ppl < by_name["unigrama"].ppl / 3
+    # No model beats the exact floor of the test text (ppl and bits are two views of one number).
+    for r in result.rungs:
+        assert r.ppl > result.floor["ppl"]
+        assert r.bits_per_token == pytest.approx(__import__("math").log2(r.ppl), rel=1e-9)
+        assert set(r.probe_accuracy) == {0, 4}
+        assert all(0.0 <= a <= 1.0 for a in r.probe_accuracy.values())
+        assert set(r.samples) == {"voraz", "haz (4)", "temperatura 0.8", "top-k 10", "top-p 0.9"}
+    assert result.word2vec["vocab_size"] > 50
+
+
+def test_outputs_hold_every_figure(tiny_world_result):
+    result, paths = tiny_world_result
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert [r["name"] for r in data["rungs"]] == [r.name for r in result.rungs]
+    assert data["floor"]["ppl"] == pytest.approx(result.floor["ppl"])
+    html = paths["html"].read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") >= 4  # ppl, loss curves, probes, projection
+    assert "límite exacto" in html
+
+
+def test_same_seed_same_figures():
+    config = LadderConfig(**{**TINY, "train_tokens": 6_000})
+    a, _ = run_ladder(config)
+    b, _ = run_ladder(config)
+    assert [r.ppl for r in a.rungs] == [r.ppl for r in b.rungs]
+
+
+def test_too_small_corpus_is_a_one_line_error(tmp_path, capsys):
+    small = tmp_path / "poco.txt"
+    small.write_text("Hola mundo.\n¿Qué tal?\n", encoding="utf-8")
+    with pytest.raises(DataError, match="the ladder needs at least 100 sentences"):
+        corpus_data(small, LadderConfig())
+    assert main(["ladder", str(small), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "poco.txt" in err[0]
+
+
+def test_binary_corpus_is_rejected(tmp_path, capsys):
+    binary = tmp_path / "imagen.txt"
+    binary.write_bytes(bytes(range(256)) * 40)
+    assert main(["ladder", str(binary), "--out", str(tmp_path / "out")]) == 2
+    assert "not valid UTF-8 at byte offset 128" in capsys.readouterr().err
