@@ -38,6 +38,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--score-max", type=float, default=None,
                    help="divide scores by this (e.g. 5 for STS); default: the largest |score|")
     p.add_argument("--valid-fraction", type=float, default=0.1, help="held-out share (0.1)")
+    p.add_argument("--limit", type=int, help="read at most N pairs (world default 4000)")
     p.add_argument("--pooling", choices=("mean", "final"), default="mean")
     add_rnn_options(p, d_embed=128, d_hidden=128)
     add_training_options(p, lr=2e-3)
@@ -54,14 +55,14 @@ def _pairs(args: argparse.Namespace) -> tuple[list[str], list[str], list[float]]
     from lmlab.errors import ConfigError, DataError
 
     if args.data:
-        a, b, s = read_columns(args.data, list(args.fields))
+        a, b, s = read_columns(args.data, list(args.fields), limit=args.limit)
     else:
         from lmlab.data.world import World
 
         world = World(seed=args.seed)
         if not hasattr(world, "sentence_pairs"):
             raise ConfigError("this version of the world has no sentence pairs", fix="pass --data FILE")
-        items = world.sentence_pairs(4000)
+        items = world.sentence_pairs(args.limit or 4000)
         a, b, s = [p.a for p in items], [p.b for p in items], [p.similarity for p in items]
     try:
         scores = [float(x) for x in s]

@@ -72,3 +72,15 @@ def test_similarity_train_and_score(tmp_path, capsys):
 def test_similarity_score_needs_pairs(capsys):
     assert main(["similarity", "score", "solo uno"]) == 2
     assert "need pairs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [
+    ["classify", "train", "--limit", "40", "--min-frequency", "1"],
+    ["translate", "train", "--limit", "40", "--valid-size", "4"],
+    ["similarity", "train", "--limit", "40"],
+])
+def test_training_commands_default_to_the_world(tmp_path, capsys, command):
+    pytest.importorskip("lmlab.data.world")
+    assert main([*command, "-o", str(tmp_path / "run"), *TINY]) == 0
+    result = _json(capsys)
+    assert result["n_train"] + result["n_valid"] == 40
