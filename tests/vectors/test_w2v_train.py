@@ -16,6 +16,7 @@ from lmlab.vectors.word2vec import (
     context_matrix,
     keep_probabilities,
     sgns_step,
+    sgns_window_step,
 )
 
 ANIMALS = ["perro", "gato", "caballo", "vaca", "oveja", "cabra"]
@@ -109,6 +110,25 @@ def test_sgns_step_equals_autograd_sgd():
     assert loss == pytest.approx(want_loss, rel=1e-5)
 
 
+def test_window_step_equals_pairwise_autograd_with_shared_negatives():
+    """sgns_window_step == SGD on the sum of the pair losses, each pair using its centre's negatives."""
+    torch.manual_seed(2)
+    V, D = 10, 4
+    w_in, w_out = torch.randn(V, D), torch.randn(V, D)
+    contexts = torch.tensor([[1, 2, 3, 0], [4, 4, 9, 7], [5, 6, 0, 0]])
+    valid = torch.tensor([[True, True, True, False], [True, True, False, True], [True, False, False, False]])
+    targets = torch.tensor([0, 8, 2])
+    negs = torch.tensor([[3, 5], [8, 1], [2, 2]])  # negatives equal to the target are skipped
+    centre, slot = valid.nonzero(as_tuple=True)
+    out_idx = torch.cat([targets[:, None], negs], 1)[centre]
+    want_in, want_out, want_loss = _autograd_update(w_in, w_out, lambda a: a[contexts[centre, slot]],
+                                                    out_idx, 0.05)
+    loss = sgns_window_step(w_in, w_out, contexts, valid, targets, negs, 0.05)
+    torch.testing.assert_close(w_in, want_in)
+    torch.testing.assert_close(w_out, want_out)
+    assert loss == pytest.approx(want_loss, rel=1e-5)
+
+
 def test_cbow_step_equals_autograd_sgd_with_mean_hidden():
     """CBOW: h = mean of the context vectors; word2vec.c adds -lr·dL/dh to each context word."""
     torch.manual_seed(1)
@@ -128,10 +148,10 @@ def test_cbow_step_equals_autograd_sgd_with_mean_hidden():
     torch.testing.assert_close(w_in, want_in)
 
 
-@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
-def test_learns_two_clusters_and_is_reproducible(arch):
+@pytest.mark.parametrize(("arch", "shared"), [("skipgram", True), ("skipgram", False), ("cbow", True)])
+def test_learns_two_clusters_and_is_reproducible(arch, shared):
     corpus = topic_corpus(2000)
-    cfg = Word2VecConfig(architecture=arch, vector_size=20, window=3, min_count=1, epochs=5,
+    cfg = Word2VecConfig(architecture=arch, shared_negatives=shared, vector_size=20, window=3, min_count=1, epochs=5,
                          workers=1, sample=0, seed=3)
     model = Word2Vec(cfg).fit(corpus)
     wv = model.wv
