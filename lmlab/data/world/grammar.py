@@ -8,9 +8,9 @@ scoring a corpus with the true model, cf. Jurafsky & Martin, SLP3 ch. 3, "perple
 
 Frames (the first token reveals which):
 
-    declarative  El médico alto que vive en Roma estudia las estrellas en el laboratorio ,
-                 porque él está muy ocupado .
-    animal       Las vacas cuidan a sus terneros en la granja .
+    declarative  El médico alto que vive en Sevilla estudia las teorías de cuerdas en el
+                 laboratorio , porque él está muy ocupado .
+    animal       Las vacas cuidan a sus terneros en la granja .   El ternero sigue a la vaca .
     long range   Crecí en Francia , luego viajé a Italia , después estudié historia , por eso
                  hablo francés .
     facts        París es la capital de Francia .   En Japón se habla japonés .
@@ -18,10 +18,14 @@ Frames (the first token reveals which):
     exclamation  ¡ Qué tarta tan rica !
 
 Dependencies at several ranges, so that n-grams, RNNs and Transformers separate:
-short (article-noun-adjective gender/number agreement), medium (subject-verb number agreement
+short (determiner-noun-adjective gender/number agreement, a noun's complement), medium (subject-verb number agreement
 across an adjective and a relative clause; the topic of the subject choosing verb, object and
 place several words later; pronoun and adjective agreement in the "porque" clause) and long (the
 country of "Crecí en X" deciding the language after any number of filler clauses).
+
+Word-specific collocates (each person's verb and adjective, each verb's object, each object's
+complement) give every word contexts of its own, shared by its genders and numbers, which is
+what lets word2vec solve the world's analogies (see `analogies.py` and docs/world.md).
 """
 
 from __future__ import annotations
