@@ -88,7 +88,7 @@ def bench(shape: str, batch: int, args, device: torch.device) -> dict:
     def run_theirs():
         with torch.inference_mode():
             out = theirs.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False,
-                                  max_new_tokens=new, min_new_tokens=new, use_cache=True,
+                                  max_new_tokens=new, use_cache=True,
                                   pad_token_id=0, eos_token_id=None, num_beams=1)
         return out[:, args.prompt:].tolist()
 

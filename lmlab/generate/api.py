@@ -21,6 +21,7 @@ model over target ids: `generate(model.condition(src), [[bos_id]], config)`.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -179,7 +180,7 @@ def normalize_prompts(prompts: Prompts, tokenizer: Any = None) -> tuple[list[lis
         raise DataError(f"prompt ids must be 1-D or 2-D, got shape {tuple(prompts.shape)}",
                         where="generate", fix="pass (T,) ids for one prompt or (B, T) for a batch")
     items = list(prompts)
-    if all(isinstance(p, int) for p in items):
+    if all(isinstance(p, numbers.Integral) for p in items):
         return [[int(p) for p in items]], True
     out = []
     for p in items:

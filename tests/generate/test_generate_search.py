@@ -130,6 +130,10 @@ def test_tensor_prompts_single_and_batch(tiny_lm):
     single = generate(tiny_lm, torch.tensor([1, 2, 3]), max_new_tokens=3)
     batch = generate(tiny_lm, torch.tensor([[1, 2, 3], [1, 2, 3]]), max_new_tokens=3)
     assert isinstance(batch, list) and batch[0].ids == batch[1].ids == single.ids
+    import numpy as np
+
+    assert generate(tiny_lm, np.array([1, 2, 3]), max_new_tokens=3).ids == single.ids
+    assert generate(tiny_lm, list(np.array([1, 2, 3])), max_new_tokens=3).ids == single.ids
 
 
 def test_seq2seq_through_condition(copy_seq2seq):
