@@ -59,34 +59,25 @@ def write_analogies(world: World, path: Path, relations: tuple[str, ...] | None 
     return {"kind": "analogies", "path": str(path), "n_items": len(items), "sections": dict(sections)}
 
 
-def _structured(kind: str, method: str, default_n: int) -> Callable[[World, Path, int | None], dict[str, Any]]:
-    def run(world: World, path: Path, n: int | None) -> dict[str, Any]:
-        size = default_n if n is None else n
-        if method == "long_range_probes":
-            items = world.long_range_probes(n_per_distance=size)
-        elif method == "images":
-            from lmlab.data.world.images import write_image_captions
+def _images(world: World, n: int, path: Path) -> list[dict]:
+    from lmlab.data.world.images import write_image_captions
 
-            items = write_image_captions(world.images(size), path)
-        else:
-            items = getattr(world, method)(size)
-        count = write_jsonl(path, items)
-        return {"kind": kind, "path": str(path), "n_items": count}
-    return run
+    return write_image_captions(world.images(n), path)
 
 
-STRUCTURED: dict[str, tuple[str, int]] = {
-    "probes": ("long_range_probes", 50),
-    "parallel": ("parallel", 1000),
-    "topics": ("topic_documents", 1000),
-    "pairs": ("sentence_pairs", 1000),
-    "reviews": ("reviews", 1000),
-    "ner": ("ner_sentences", 1000),
-    "qa": ("qa", 1000),
-    "documents": ("documents", 100),
-    "instructions": ("instructions", 1000),
-    "preferences": ("preferences", 1000),
-    "images": ("images", 200),
+# kind -> (items of a world for a size and the output path, default size)
+STRUCTURED: dict[str, tuple[Callable[[World, int, Path], Iterable[Any]], int]] = {
+    "probes": (lambda w, n, _: w.long_range_probes(n_per_distance=n), 50),
+    "parallel": (lambda w, n, _: w.parallel(n), 1000),
+    "topics": (lambda w, n, _: w.topic_documents(n), 1000),
+    "pairs": (lambda w, n, _: w.sentence_pairs(n), 1000),
+    "reviews": (lambda w, n, _: w.reviews(n), 1000),
+    "ner": (lambda w, n, _: w.ner_sentences(n), 1000),
+    "qa": (lambda w, n, _: w.qa(n), 1000),
+    "documents": (lambda w, n, _: w.documents(n), 100),
+    "instructions": (lambda w, n, _: w.instructions(n), 1000),
+    "preferences": (lambda w, n, _: w.preferences(n), 1000),
+    "images": (_images, 200),
 }
 
 
@@ -108,5 +99,6 @@ def export(world: World, kind: str, path: str | Path, *, n: int | None = None,
         raise ConfigError(f"--n-tokens applies to kind 'lm' only, not {kind!r}", fix="use --n (items)")
     if kind == "analogies":
         return write_analogies(world, path)
-    method, default_n = STRUCTURED[kind]
-    return _structured(kind, method, default_n)(world, path, n)
+    items, default_n = STRUCTURED[kind]
+    count = write_jsonl(path, items(world, default_n if n is None else n, path))
+    return {"kind": kind, "path": str(path), "n_items": count}
