@@ -60,24 +60,25 @@ def world_data(n_sentences: int, seed: int):
     return sentences, questions
 
 
-def evaluate(wv, world_questions=None) -> dict[str, str]:
+def evaluate(wv, world_questions=None) -> dict[str, tuple[float, str]]:
+    """Metric name -> (value, coverage as "answered/total")."""
     out = {}
     if world_questions is not None:
         r = wv.evaluate_analogies(world_questions, case_insensitive=False)
-        out["world analogies"] = f"{r.accuracy:.3f} ({r.answered}/{r.questions})"
+        out["world analogies"] = (r.accuracy, f"{r.answered}/{r.questions}")
         for name, (ok, n) in r.sections.items():
-            out[name] = f"{ok / max(n, 1):.2f}"
+            out[name] = (ok / max(n, 1), f"{n}")
         return out
     questions = EVAL / "nabu_questions-words-ES.txt"
     if questions.exists():
         for method in ("3cosadd", "3cosmul"):
             r = wv.evaluate_analogies(questions, method=method)
-            out[f"analogy {method}"] = f"{r.accuracy:.3f} ({r.answered}/{r.questions})"
+            out[f"analogy {method}"] = (r.accuracy, f"{r.answered}/{r.questions}")
     for name in SIM_SETS:
         f = EVAL / "similarity" / f"{name}.txt"
         if f.exists():
             r = wv.evaluate_similarity(f)
-            out[name] = f"{r.spearman:.3f} ({r.pairs_used}/{r.pairs})"
+            out[name] = (r.spearman, f"{r.pairs_used}/{r.pairs}")
     return out
 
 
@@ -92,6 +93,7 @@ def main() -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-gensim", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=1, help="repeat with seeds seed..seed+N-1 and average")
     p.add_argument("--world", type=int, metavar="N", help="train on N sentences of the embedded world "
                    "and score its analogies (settings: dim 30, window 3, sample 1e-4)")
     p.add_argument("--dim", type=int, default=100)
@@ -115,8 +117,8 @@ def main() -> int:
           f"{args.window}, sample {args.sample}, epochs {args.epochs}, workers {args.workers}, "
           f"device {args.device}")
     rows = []
-    for arch in args.arch:
-        cfg = Word2VecConfig(architecture=arch, epochs=args.epochs, workers=args.workers, seed=args.seed,
+    for arch, seed in ((a, s) for a in args.arch for s in range(args.seed, args.seed + args.seeds)):
+        cfg = Word2VecConfig(architecture=arch, epochs=args.epochs, workers=args.workers, seed=seed,
                              vector_size=args.dim, window=args.window, sample=args.sample)
         if args.batch_size:
             cfg = cfg.replace(batch_size=args.batch_size)
@@ -124,6 +126,7 @@ def main() -> int:
         model = Word2Vec(cfg, device=args.device).fit(sentences)
         ours = model.stats_.words_per_s
         rows.append((arch, "lmlab", ours, load0, evaluate(model.wv, questions)))
+        print(f"{arch} seed {seed}: lmlab {ours:,.0f} words/s", flush=True)
         if not args.no_gensim:
             try:
                 from gensim.models import Word2Vec as GensimWord2Vec
@@ -135,7 +138,7 @@ def main() -> int:
             g = GensimWord2Vec(vector_size=cfg.vector_size, window=cfg.window, negative=cfg.negative,
                                sample=cfg.sample, min_count=cfg.min_count, alpha=cfg.alpha,
                                min_alpha=cfg.min_alpha, sg=int(arch == "skipgram"), workers=args.workers,
-                               seed=args.seed, epochs=args.epochs)
+                               seed=seed, epochs=args.epochs)
             g.build_vocab(sentences)
             load0 = os.getloadavg()[0]
             t0 = time.perf_counter()
@@ -143,13 +146,23 @@ def main() -> int:
             theirs = n_words * args.epochs / (time.perf_counter() - t0)
             wv = WordVectors(g.wv.index_to_key, g.wv.vectors)
             rows.append((arch, "gensim", theirs, load0, evaluate(wv, questions)))
-            print(f"{arch}: lmlab / gensim speed = {ours / theirs:.2f}x")
+            print(f"{arch} seed {seed}: lmlab / gensim speed = {ours / theirs:.2f}x", flush=True)
     keys = list(rows[0][4]) if rows else []
     header = ["arch", "impl", "words/s", "load", *keys]
     print("\n| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for arch, impl, speed, load, ev in rows:
-        print(f"| {arch} | {impl} | {speed:,.0f} | {load:.1f} | " + " | ".join(ev.get(k, "-") for k in keys) + " |")
+        print(f"| {arch} | {impl} | {speed:,.0f} | {load:.1f} | "
+              + " | ".join(f"{ev[k][0]:.3f} ({ev[k][1]})" if k in ev else "-" for k in keys) + " |")
+    if args.seeds > 1:
+        print(f"\nmean over {args.seeds} seeds:")
+        for arch in args.arch:
+            for impl in ("lmlab", "gensim"):
+                sel = [r for r in rows if r[0] == arch and r[1] == impl]
+                if sel:
+                    speed = sum(r[2] for r in sel) / len(sel)
+                    means = [sum(r[4][k][0] for r in sel) / len(sel) for k in keys]
+                    print(f"| {arch} | {impl} | {speed:,.0f} | - | " + " | ".join(f"{m:.3f}" for m in means) + " |")
     return 0
 
 
