@@ -7,7 +7,6 @@ or, with --json, to stdout. For a few texts the cosine-similarity matrix is show
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from lmlab.cli.common import add_command, emit, torch_device
@@ -26,25 +25,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def _read_texts(args: argparse.Namespace) -> list[str]:
-    from lmlab.errors import DataError
-
-    texts = list(args.texts)
-    if args.input:
-        fh = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
-        with fh:
-            texts += [line.rstrip("\n") for line in fh if line.strip()]
-    if not texts:
-        raise DataError("no texts to embed", fix='pass texts as arguments or --input FILE')
-    return texts
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from lmlab.cli.classify import read_texts
     from lmlab.models.transformer.sentence import load_sentence_encoder
 
-    texts = _read_texts(args)
+    texts = read_texts(args)
     device = torch_device(args)
     encoder = load_sentence_encoder(args.model).to(device)
     vectors = encoder.embed(texts, batch_size=args.batch_size).numpy()

@@ -25,10 +25,10 @@ import torch
 from torch import nn
 
 from lmlab.config import Config
-from lmlab.errors import ConfigError, DataError, check_choice, check_range
+from lmlab.errors import DataError
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.transformer.attention import MultiHeadAttention, padding_mask
-from lmlab.models.transformer.layers import ACTIVATIONS, Block, make_feed_forward, make_norm
+from lmlab.models.transformer.layers import Block, check_sizes, make_feed_forward, make_norm
 from lmlab.models.transformer.positions import LearnedPositions
 
 _BERT = {"vocab_size": 30522, "max_seq_len": 512}
@@ -62,16 +62,8 @@ class BERTConfig(Config):
     }
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads", "d_ff",
-                     "n_segments", "n_labels"):
-            check_range(name, getattr(self, name), 1)
-        check_range("dropout", self.dropout, 0, 1, high_open=True)
-        check_choice("norm", self.norm, ("layernorm", "rmsnorm"))
-        check_choice("activation", self.activation, ACTIVATIONS)
-        check_choice("attention", self.attention, ("math", "sdpa"))
-        if self.d_model % self.n_heads:
-            raise ConfigError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}",
-                              fix="choose n_heads dividing d_model")
+        check_sizes(self, ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads", "d_ff",
+                           "n_segments", "n_labels"))
 
 
 def _init(module: nn.Module) -> None:
@@ -185,10 +177,9 @@ class BertForPreTraining(TorchSavableMixin, nn.Module):
         return self.mlm(h), self.nsp(self.bert.pool(h))
 
 
-class BertClassifier(TorchSavableMixin, nn.Module):
-    """Sequence or sentence-pair classification from the pooled [CLS]: -> logits (B, n_labels)."""
+class _BertWithHead(TorchSavableMixin, nn.Module):
+    """An encoder plus dropout and a linear head of `n_labels` outputs."""
 
-    config_type: ClassVar[str] = "bert-classifier"
     config_class: ClassVar[type] = BERTConfig
 
     def __init__(self, config: BERTConfig, encoder: BERT | None = None) -> None:
@@ -198,6 +189,12 @@ class BertClassifier(TorchSavableMixin, nn.Module):
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.d_model, config.n_labels)
         _init(self.head)
+
+
+class BertClassifier(_BertWithHead):
+    """Sequence or sentence-pair classification from the pooled [CLS]: -> logits (B, n_labels)."""
+
+    config_type: ClassVar[str] = "bert-classifier"
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None,
                 segments: torch.Tensor | None = None) -> torch.Tensor:
@@ -205,19 +202,10 @@ class BertClassifier(TorchSavableMixin, nn.Module):
         return self.head(self.drop(self.bert.pool(h)))
 
 
-class BertTagger(TorchSavableMixin, nn.Module):
+class BertTagger(_BertWithHead):
     """Token classification (NER): -> logits (B, T, n_labels), one label per (sub)token."""
 
     config_type: ClassVar[str] = "bert-tagger"
-    config_class: ClassVar[type] = BERTConfig
-
-    def __init__(self, config: BERTConfig, encoder: BERT | None = None) -> None:
-        super().__init__()
-        self.config = config
-        self.bert = encoder if encoder is not None else BERT(config)
-        self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(config.d_model, config.n_labels)
-        _init(self.head)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None,
                 segments: torch.Tensor | None = None) -> torch.Tensor:

@@ -22,11 +22,11 @@ import torch
 from torch import nn
 
 from lmlab.config import Config
-from lmlab.errors import ConfigError, DataError, check_choice, check_range
+from lmlab.errors import DataError, check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.transformer.attention import MultiHeadAttention, padding_mask
 from lmlab.models.transformer.kv_cache import KVCache
-from lmlab.models.transformer.layers import ACTIVATIONS, Block, make_feed_forward, make_norm
+from lmlab.models.transformer.layers import Block, check_sizes, make_feed_forward, make_norm
 from lmlab.models.transformer.positions import (
     LearnedPositions,
     RotaryEmbedding,
@@ -71,17 +71,9 @@ class GPTConfig(Config):
     }
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads"):
-            check_range(name, getattr(self, name), 1)
+        check_sizes(self, ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads"))
         check_range("d_ff", self.d_ff, 0)
-        check_range("dropout", self.dropout, 0, 1, high_open=True)
-        check_choice("norm", self.norm, ("layernorm", "rmsnorm"))
         check_choice("pos", self.pos, POSITIONS)
-        check_choice("activation", self.activation, ACTIVATIONS)
-        check_choice("attention", self.attention, ("math", "sdpa"))
-        if self.d_model % self.n_heads:
-            raise ConfigError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}",
-                              fix="choose n_heads dividing d_model (e.g. d_model=768, n_heads=12)")
         if self.d_ff == 0:
             self.d_ff = 4 * self.d_model
 

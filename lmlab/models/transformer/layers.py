@@ -18,11 +18,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lmlab.errors import check_choice
+from lmlab.errors import ConfigError, check_choice, check_range
 
 NormKind = Literal["layernorm", "rmsnorm"]
 Activation = Literal["gelu", "gelu_tanh", "relu", "swiglu"]
 ACTIVATIONS = ("gelu", "gelu_tanh", "relu", "swiglu")
+
+
+def check_sizes(cfg, sizes: tuple[str, ...]) -> None:
+    """Validate the shared fields of a Transformer config (sizes >= 1, dropout, norm, activation,
+    attention backend, d_model divisible by n_heads), naming the bad one."""
+    for name in sizes:
+        check_range(name, getattr(cfg, name), 1)
+    check_range("dropout", cfg.dropout, 0, 1, high_open=True)
+    check_choice("norm", cfg.norm, ("layernorm", "rmsnorm"))
+    check_choice("activation", cfg.activation, ACTIVATIONS)
+    check_choice("attention", cfg.attention, ("math", "sdpa"))
+    if cfg.d_model % cfg.n_heads:
+        raise ConfigError(f"d_model={cfg.d_model} is not divisible by n_heads={cfg.n_heads}",
+                          fix="choose n_heads dividing d_model (e.g. d_model=768, n_heads=12)")
 
 
 class RMSNorm(nn.Module):

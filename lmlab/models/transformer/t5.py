@@ -25,11 +25,11 @@ import torch
 from torch import nn
 
 from lmlab.config import Config
-from lmlab.errors import ConfigError, DataError, check_choice, check_range
+from lmlab.errors import ConfigError, DataError
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.transformer.attention import MultiHeadAttention, padding_mask
 from lmlab.models.transformer.kv_cache import KVCache
-from lmlab.models.transformer.layers import ACTIVATIONS, Block, make_feed_forward, make_norm
+from lmlab.models.transformer.layers import Block, check_sizes, make_feed_forward, make_norm
 from lmlab.models.transformer.positions import RelativePositionBias
 
 TASK_PREFIXES = {"translate_es_en": "translate Spanish to English: ",
@@ -66,16 +66,8 @@ class T5Config(Config):
     }
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads", "d_ff",
-                     "rel_buckets", "rel_max_distance"):
-            check_range(name, getattr(self, name), 1)
-        check_range("dropout", self.dropout, 0, 1, high_open=True)
-        check_choice("norm", self.norm, ("layernorm", "rmsnorm"))
-        check_choice("activation", self.activation, ACTIVATIONS)
-        check_choice("attention", self.attention, ("math", "sdpa"))
-        if self.d_model % self.n_heads:
-            raise ConfigError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}",
-                              fix="choose n_heads dividing d_model")
+        check_sizes(self, ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads", "d_ff",
+                           "rel_buckets", "rel_max_distance"))
 
 
 def _t5_block(c: T5Config, *, cross: bool) -> Block:
