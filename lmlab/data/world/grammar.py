@@ -84,7 +84,8 @@ class GrammarConfig:
     w_exclamation: float = 0.07
     p_animal: float = 0.25
     p_young: float = 0.35              # of animal subjects, the young ones
-    p_care: float = 0.4                # an adult "cuida a su <cría>" (else its species' verb)
+    p_care: float = 0.3                # an adult "cuida a su <cría>"
+    p_with: float = 0.3                # "La vaca y su ternero viven ..." (else the species' verb)
     p_plural: float = 0.45
     p_indefinite: float = 0.2
     p_demonstrative: float = 0.1
@@ -117,6 +118,8 @@ class GrammarConfig:
             raise ConfigError("p_indefinite + p_demonstrative must be <= 1", fix="lower one of them")
         if self.p_object_adjective + self.p_complement > 1:
             raise ConfigError("p_object_adjective + p_complement must be <= 1", fix="lower one of them")
+        if self.p_care + self.p_with > 1:
+            raise ConfigError("p_care + p_with must be <= 1", fix="lower one of them")
         if self.p_adjective + self.p_relative > 1 or self.p_place + self.p_because > 1:
             raise ConfigError("p_adjective + p_relative and p_place + p_because must each be <= 1",
                               fix="lower one of them")
@@ -445,20 +448,29 @@ class Grammar:
         """Adults care for their young or do what their species does; the young follow the adults."""
         a = self.animals[i]
         sg = n == "sg"
-        if kind == "young":
-            src.emit("sigue" if sg else "siguen", "a", ARTICLES[True, a.adult.gender, n],
-                     a.adult.sg if sg else a.adult.pl)
-        elif src.pick(self._animal_verb(i, n)) == "cuida":
+        verb = src.pick(self._animal_verb(kind, i, n))
+        if verb == "sigue":
+            art = ARTICLES[True, a.adult.gender, n]
+            src.emit(*(["al"] if art == "el" else ["a", art]), a.adult.sg if sg else a.adult.pl)
+        elif verb == "cuida":
             src.emit("a", "su" if sg else "sus", a.young.sg if sg else a.young.pl)
+        elif verb == "y":  # "La vaca y su ternero viven ...": a plural compound subject
+            src.emit("su" if sg else "sus", a.young.sg if sg else a.young.pl, "viven")
         if src.pick(self.t_animal_end) == "en":
             h = lx.HABITATS[a.habitat]
             src.emit(ARTICLES[True, h.gender, "sg"], h.sg, ".")
 
-    def _animal_verb(self, i: int, n: str) -> Table:
-        a, p = self.animals[i], self.config.p_care
-        return self._cached(("animal_verb", i, n), lambda: Table(
-            [("cuida" if n == "sg" else "cuidan", p, "cuida"),
-             (a.sound[0] if n == "sg" else a.sound[1], 1 - p, "sound")], "verbo de animal"))
+    def _animal_verb(self, kind: str, i: int, n: str) -> Table:
+        """Adults: "cuida a su <cría>", "y su <cría> viven" or the species' verb; the young:
+        "sigue a la <adulto>" or the species' verb."""
+        a, c = self.animals[i], self.config
+        sound = a.sound[0] if n == "sg" else a.sound[1]
+        if kind == "young":
+            rows = [("sigue" if n == "sg" else "siguen", 0.5, "sigue"), (sound, 0.5, "sound")]
+        else:
+            rows = [("cuida" if n == "sg" else "cuidan", c.p_care, "cuida"), ("y", c.p_with, "y"),
+                    (sound, 1 - c.p_care - c.p_with, "sound")]
+        return self._cached(("animal_verb", kind, i, n), lambda: Table(rows, "verbo de animal"))
 
     def _long(self, src: Source) -> None:
         src.emit("en")
