@@ -338,7 +338,7 @@ def word2vec_rung(data: LadderData, config: LadderConfig) -> tuple[dict[str, Any
                              epochs=config.w2v_epochs, seed=config.seed)
     wv = train_word2vec(data.train, w2v_cfg, device="cpu")
     seconds = time.perf_counter() - t0
-    queries = [w for w in _frequent_content_words(data.train, 6) if w in wv]
+    queries = [w for w in _query_words(data) if w in wv][:6]
     neighbours = {q: [(w, round(float(s), 3)) for w, s in wv.most_similar(q, topn=5)] for q in queries}
     out: dict[str, Any] = {"vocab_size": len(wv), "vector_size": w2v_cfg.vector_size,
                            "train_seconds": seconds, "neighbours": neighbours}
@@ -355,6 +355,19 @@ def word2vec_rung(data: LadderData, config: LadderConfig) -> tuple[dict[str, Any
         out["analogies_covered"] = f"{total}/{len(data.analogies)}"
         out["analogy_examples"] = examples
     return out, wv
+
+
+def _query_words(data: LadderData) -> list[str]:
+    """Words to show neighbours of: the analogy words of the world (two per relation), or frequent
+    content words of a user's corpus."""
+    if data.analogies:
+        per_relation: dict[str, list[str]] = {}
+        for a in data.analogies:
+            words = per_relation.setdefault(a.relation, [])
+            if a.a not in words and len(words) < 2:
+                words.append(a.a)
+        return list(dict.fromkeys(w for words in per_relation.values() for w in words))
+    return _frequent_content_words(data.train, 6)
 
 
 def _frequent_content_words(sentences: list[Tokens], n: int) -> list[str]:
