@@ -108,7 +108,10 @@ class Word2VecConfig(Config):
 
 @dataclasses.dataclass
 class TrainStats:
-    """What a `fit` did: sizes, time, speed (raw corpus words per second) and mean loss."""
+    """What a `fit` did: sizes, time, speed (raw corpus words per second) and mean loss.
+
+    `pairs` counts training examples: (context, centre) pairs for skip-gram, centres for CBOW.
+    """
 
     corpus_words: int
     vocab_size: int
@@ -301,6 +304,7 @@ class Word2Vec:
                             for k, c in enumerate(chunks)]
 
                     def run(job_list, bar=bar):
+                        torch.set_flush_denormal(True)  # per thread: it sets the CPU's MXCSR flags
                         for (a, b), np_rng, t_gen in job_list:
                             self._train_chunk(w_in, w_out, ids[a:b], sids[a:b], np_rng, t_gen)
                             bar.advance((b - a) * n_raw_per_id)
@@ -363,59 +367,54 @@ class Word2Vec:
         lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac0
         lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(frac1, 1.0)
         loss_sum, loss_n = 0.0, 0
-        if cfg.architecture == "skipgram" and cfg.shared_negatives:
-            rows = np.flatnonzero(valid.any(1))
-            ctx_all = kid[np.clip(pos, 0, n - 1)]
-            B = max(1, cfg.batch_size // (cfg.window + 1))  # centres per batch (~batch_size pairs)
-            pairs = 0
-            for s in range(0, len(rows), B):
-                r = rows[s:s + B]
-                lr = lr0 + (lr1 - lr0) * s / len(rows)
-                sampled = (s // B) % LOSS_EVERY == 0
-                v = torch.as_tensor(valid[r], device=dev)
-                ls = sgns_window_step(w_in, w_out, torch.as_tensor(ctx_all[r], device=dev), v,
-                                      torch.as_tensor(kid[r], device=dev),
-                                      self._negatives((len(r), cfg.negative), gen), lr,
-                                      max_row_updates=cfg.max_row_updates, with_loss=sampled)
-                n_pairs = int(valid[r].sum())
-                pairs += n_pairs
-                if sampled:
-                    loss_sum += ls
-                    loss_n += n_pairs
-        elif cfg.architecture == "skipgram":
-            counts = valid.sum(1)
-            target = torch.as_tensor(np.repeat(kid, counts), device=dev)   # centre word (output)
-            context = torch.as_tensor(kid[pos[valid]], device=dev)         # context word (input)
+        rows = np.flatnonzero(valid.any(1))            # centres with at least one context
+        n_rows = len(rows)
+        vr = valid[rows]                                # (R, 2W)
+        per_row = vr.sum(1)
+        targets = torch.as_tensor(kid[rows], device=dev)
+        if cfg.architecture == "skipgram" and not cfg.shared_negatives:
+            target = torch.as_tensor(np.repeat(kid[rows], per_row), device=dev)  # centre (output)
+            context = torch.as_tensor(kid[pos[rows][vr]], device=dev)            # context (input)
             m = len(target)
             B = cfg.batch_size
             for s in range(0, m, B):
-                lr = lr0 + (lr1 - lr0) * s / m
                 sampled = (s // B) % LOSS_EVERY == 0
                 ls = sgns_step(w_in, w_out, context[s:s + B], target[s:s + B],
-                               self._negatives((min(B, m - s), cfg.negative), gen), lr,
+                               self._negatives((min(B, m - s), cfg.negative), gen),
+                               lr0 + (lr1 - lr0) * s / m,
                                max_row_updates=cfg.max_row_updates, with_loss=sampled)
                 if sampled:
                     loss_sum += ls
                     loss_n += min(B, m - s)
             pairs = m
         else:
-            rows = np.flatnonzero(valid.any(1))
-            B = max(1, cfg.batch_size // (2 * cfg.window))  # centres per batch
-            pairs = 0
-            for s in range(0, len(rows), B):
-                r = rows[s:s + B]
-                v = valid[r]
-                lr = lr0 + (lr1 - lr0) * s / len(rows)
-                grp = torch.as_tensor(np.nonzero(v)[0], device=dev)
-                ctx = torch.as_tensor(kid[pos[r][v]], device=dev)
+            # Batches of B centres, everything converted to tensors once per chunk.
+            ends = np.concatenate([[0], np.cumsum(per_row)])  # pair offsets of each centre
+            B = max(1, cfg.batch_size // (cfg.window + 1))    # centres per batch (~batch_size pairs)
+            if cfg.architecture == "skipgram":
+                ctx_pad = torch.as_tensor(kid[np.clip(pos[rows], 0, n - 1)], device=dev)
+                valid_t = torch.as_tensor(vr, device=dev)
+            else:
+                row_of = torch.as_tensor(np.nonzero(vr)[0], device=dev)
+                ctx_flat = torch.as_tensor(kid[pos[rows][vr]], device=dev)
+            for s in range(0, n_rows, B):
+                e = min(s + B, n_rows)
+                lr = lr0 + (lr1 - lr0) * s / n_rows
                 sampled = (s // B) % LOSS_EVERY == 0
-                ls = cbow_step(w_in, w_out, ctx, grp, torch.as_tensor(kid[r], device=dev),
-                               self._negatives((len(r), cfg.negative), gen), lr,
-                               max_row_updates=cfg.max_row_updates, with_loss=sampled)
+                negs = self._negatives((e - s, cfg.negative), gen)
+                if cfg.architecture == "skipgram":
+                    ls = sgns_window_step(w_in, w_out, ctx_pad[s:e], valid_t[s:e], targets[s:e], negs,
+                                          lr, max_row_updates=cfg.max_row_updates, with_loss=sampled)
+                    n_ex = int(ends[e] - ends[s])
+                else:
+                    a, b = int(ends[s]), int(ends[e])
+                    ls = cbow_step(w_in, w_out, ctx_flat[a:b], row_of[a:b] - s, targets[s:e], negs,
+                                   lr, max_row_updates=cfg.max_row_updates, with_loss=sampled)
+                    n_ex = e - s
                 if sampled:
                     loss_sum += ls
-                    loss_n += len(r)
-                pairs += len(r)
+                    loss_n += n_ex
+            pairs = int(ends[-1]) if cfg.architecture == "skipgram" else n_rows
         with self._lock:
             self._loss_sum += loss_sum
             self._loss_n += loss_n
