@@ -61,7 +61,7 @@ def run_entropy(args: argparse.Namespace) -> int:
 
     path = args.file
     world = World(args.seed)
-    floor = world.entropy_floor(world.score_lines(iter_lines(path), str(path)))
+    floor = world.entropy_floor(world.score_lines(iter_lines(path), str(path)), where=str(path))
     emit(args, {"path": str(path), **floor.to_dict()},
          f"{path}: {floor.n_sentences} sentences, {floor.n_tokens} tokens (+{floor.n_sentences} ends)\n"
          f"floor: {floor.bits_per_token:.4f} bits/token, perplexity {floor.ppl:.3f} "

@@ -37,6 +37,10 @@ def test_entropy_of_foreign_text_is_a_user_error(tmp_path, capsys):
     assert main(["world", "entropy", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "bad.txt:2" in err
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n", encoding="utf-8")
+    assert main(["world", "entropy", str(empty)]) == 2
+    assert "empty.txt: no sentences" in capsys.readouterr().err
 
 
 def test_generate_structured_kinds_write_jsonl(tmp_path, capsys):

@@ -8,7 +8,10 @@
 See docs/world.md for the frames of the grammar, the vocabulary and how to scale difficulty.
 """
 
+from lmlab.data.world.analogies import Analogy
 from lmlab.data.world.grammar import Grammar, GrammarConfig
+from lmlab.data.world.probes import ClozeProbe
 from lmlab.data.world.world import EntropyFloor, LMSentence, LMSplits, World
 
-__all__ = ["EntropyFloor", "Grammar", "GrammarConfig", "LMSentence", "LMSplits", "World"]
+__all__ = ["Analogy", "ClozeProbe", "EntropyFloor", "Grammar", "GrammarConfig", "LMSentence", "LMSplits",
+           "World"]

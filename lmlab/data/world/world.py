@@ -174,8 +174,12 @@ class World:
                 yield self.score(tokens, f"{where}:{i}")
 
     @staticmethod
-    def entropy_floor(sentences: Iterable[LMSentence]) -> EntropyFloor:
-        """Exact cross-entropy (bits/token incl. end of sentence, and perplexity) of the sentences."""
+    def entropy_floor(sentences: Iterable[LMSentence], where: str | None = None) -> EntropyFloor:
+        """Exact cross-entropy (bits/token incl. end of sentence, and perplexity) of the sentences.
+
+        Raises:
+            DataError: no sentences (`where` names the source in the message).
+        """
         n_sent = n_tok = 0
         parts: list[float] = []
         for s in sentences:
@@ -183,7 +187,7 @@ class World:
             n_tok += len(s.tokens)
             parts.append(s.log_prob)
         if n_sent == 0:
-            raise DataError("no sentences to measure", fix="give at least one sentence")
+            raise DataError("no sentences to measure", where=where, fix="give at least one sentence")
         nats = -math.fsum(parts)
         bits = nats / LN2 / (n_tok + n_sent)
         bits_word = nats / LN2 / n_tok
