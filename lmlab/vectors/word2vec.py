@@ -246,7 +246,12 @@ class Word2Vec:
                 ids.extend(piece)
                 sids.extend([sid] * len(piece))
                 sid += 1
-        return vocab, total, np.asarray(ids, dtype=np.int64), np.asarray(sids, dtype=np.int64)
+        sids_arr = np.asarray(sids, dtype=np.int64)
+        if not (np.diff(sids_arr) == 0).any():
+            raise DataError("no sentence has two in-vocabulary words, so there are no (word, context) "
+                            "pairs to learn from", where="word2vec",
+                            fix="pass longer sentences (token lists), or lower min_count")
+        return vocab, total, np.asarray(ids, dtype=np.int64), sids_arr
 
     # ----------------------------------------------------------------- train
     def fit(self, sentences: Iterable[Sequence[str]]) -> Word2Vec:

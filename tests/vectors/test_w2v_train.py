@@ -182,6 +182,8 @@ def test_bad_input_is_a_one_line_error():
         Word2Vec().fit([[], []])
     with pytest.raises(DataError, match="min_count=5"):
         Word2Vec().fit([["una", "frase", "rara"]] * 2)
+    with pytest.raises(DataError, match="no sentence has two"):
+        Word2Vec(Word2VecConfig(min_count=1)).fit([["hola"], ["adiós"], ["hola"]])
     with pytest.raises(DataError, match="is a string"):
         Word2Vec().fit(["el perro come", "el gato duerme"])
     with pytest.raises(ConfigError, match="architecture"):
