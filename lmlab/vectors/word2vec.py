@@ -401,6 +401,7 @@ class Word2Vec:
                 valid_t = torch.as_tensor(vr, device=dev)
             else:
                 row_of = torch.as_tensor(np.nonzero(vr)[0], device=dev)
+                offsets = torch.as_tensor(ends[:-1], device=dev)
                 ctx_flat = torch.as_tensor(kid[pos[rows][vr]], device=dev)
             for s in range(0, n_rows, B):
                 e = min(s + B, n_rows)
@@ -414,7 +415,8 @@ class Word2Vec:
                 else:
                     a, b = int(ends[s]), int(ends[e])
                     ls = cbow_step(w_in, w_out, ctx_flat[a:b], row_of[a:b] - s, targets[s:e], negs,
-                                   lr, max_row_updates=cfg.max_row_updates, with_loss=sampled)
+                                   lr, offsets=offsets[s:e] - a, max_row_updates=cfg.max_row_updates,
+                                   with_loss=sampled)
                     n_ex = e - s
                 if sampled:
                     loss_sum += ls
@@ -545,22 +547,25 @@ def sgns_window_step(w_in, w_out, contexts, valid, targets, negatives, lr: float
 
 
 def cbow_step(w_in, w_out, contexts, groups, targets, negatives, lr: float, *,
-              max_row_updates: int | None = None, with_loss: bool = True) -> float:
+              offsets=None, max_row_updates: int | None = None, with_loss: bool = True) -> float:
     """One CBOW negative-sampling SGD step, in place.
 
     Args:
-        contexts: (P,) context words; groups: (P,) which of the B centres each context belongs to
-            (every centre has at least one); targets: (B,) centre words; negatives: (B, K).
+        contexts: (P,) context words, grouped by centre; groups: (P,) which of the B centres each
+            context belongs to (every centre has at least one, groups sorted); targets: (B,)
+            centre words; negatives: (B, K); offsets: (B,) start of each centre's contexts
+            (computed from `groups` when None).
     Returns:
         the summed loss over the B centres (before the update).
     """
     import torch
+    import torch.nn.functional as F
 
     B, D = targets.shape[0], w_in.shape[1]
-    ctx_vecs = w_in.index_select(0, contexts)                        # (P, D)
-    h = torch.zeros(B, D, device=w_in.device).index_add_(0, groups, ctx_vecs)
-    n_ctx = torch.bincount(groups, minlength=B).clamp_min(1).unsqueeze(1)
-    h /= n_ctx                                                       # mean of the contexts
+    if offsets is None:
+        counts = torch.bincount(groups, minlength=B)
+        offsets = torch.cumsum(counts, 0) - counts
+    h = F.embedding_bag(contexts, w_in, offsets, mode="mean")         # (B, D) mean of contexts
     out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)
     g, outs, loss = _ns_grad(h, w_out, out_idx, lr, with_loss)
     grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
