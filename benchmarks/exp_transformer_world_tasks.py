@@ -9,8 +9,9 @@ on world translation (es -> en). Everything through the shared Trainer, on the C
 3. Sentiment: `BertClassifier` on world reviews (negations, order-only contrasts), accuracy on a
    held-out split; the same classifier from a random encoder is the baseline.
 4. NER: `BertTagger` on world NER sentences, entity-level F1 on a held-out split; same baseline.
-5. Translation: a 2+2-layer T5-style model on world es-en pairs, greedy decoding through
-   `condition()`/`start`/`step`, chrF (sacrebleu) on held-out pairs.
+5. Translation as text to text: one 2+2-layer T5-style model learns es->en and en->es, each
+   source prefixed with its task ("translate Spanish to English: ..."); greedy decoding through
+   `condition()`/`start`/`step`, chrF (sacrebleu) on held-out pairs in each direction.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def add(self, texts) -> None:
+        for text in texts:
+            for w in text.split():
+                if w not in self.ids:
+                    self.ids[w] = len(self.ids)
+                    self.words.append(w)
+
 
 def train(model, objective, data, steps: int, lr: float, seed: int) -> float:
     from lmlab.train import TrainConfig, Trainer
@@ -61,7 +69,7 @@ def main() -> int:
         BertForPreTraining,
         BertTagger,
     )
-    from lmlab.models.transformer.t5 import T5, T5Config
+    from lmlab.models.transformer.t5 import T5, T5Config, task_input
     from lmlab.train.objectives import classification, seq2seq
     from lmlab.train.pretraining import mask_tokens, mlm_nsp, token_tagging
 
@@ -160,36 +168,46 @@ def main() -> int:
         print(f"NER ({name} encoder): entity-level F1 {f1:.3f} on {len(ner_test)} sentences "
               f"({args.task_steps} steps, {s:.0f} s)", flush=True)
 
-    # -- translation ----------------------------------------------------------------------------
+    # -- translation, text to text: one model, two tasks told apart by their prefix --------------
     tr, te = pairs[:5000], pairs[5000:]
+    tasks = {"translate_es_en": lambda x: (x.es, x.en), "translate_en_es": lambda x: (x.en, x.es)}
+    vocab.add(task_input(t, "") for t in tasks)
     t5 = T5(T5Config(vocab_size=len(vocab), max_seq_len=64, d_model=128, n_layers=2, n_heads=4,
                      d_ff=512, dropout=0.1))
-    data = PaddedBatches({"src_ids": [[*vocab(x.es.split()), eos] for x in tr],
-                          "tgt_ids": [[0, *vocab(x.en.split()), eos] for x in tr]}, 32)
-    s = train(t5, seq2seq, data, args.t5_steps, 3e-3, args.seed)
+    srcs, tgts = [], []
+    for x in tr:
+        for task, pick in tasks.items():
+            a, b = pick(x)
+            srcs.append([*vocab(task_input(task, a).split()), eos])
+            tgts.append([0, *vocab(b.split()), eos])
+    s = train(t5, seq2seq, PaddedBatches({"src_ids": srcs, "tgt_ids": tgts}, 32), args.t5_steps, 3e-3,
+              args.seed)
     t5.eval()
-    src = PaddedBatches({"src_ids": [[*vocab(x.es.split()), eos] for x in te]}, len(te), bucket=False)[0]
-    lm_t = t5.condition(src["src_ids"], src["src_mask"])
-    state, logits = lm_t.start(torch.zeros(len(te), 1, dtype=torch.long))
-    out = []
-    for _ in range(40):
-        nxt = logits.argmax(-1)
-        out.append(nxt)
-        state, logits = lm_t.step(state, nxt)
-    out = torch.stack(out, 1).tolist()
-    hyps = []
-    for row in out:
-        words = []
-        for i in row:
-            if i == eos:
-                break
-            words.append(vocab.words[i])
-        hyps.append(" ".join(words))
-    chrf = sacrebleu.corpus_chrf(hyps, [[x.en for x in te]]).score
-    exact = sum(h == x.en for h, x in zip(hyps, te, strict=True)) / len(te)
-    print(f"translation es->en (T5-style, {sum(p.numel() for p in t5.parameters()):,} parameters, "
-          f"{args.t5_steps} steps, {s:.0f} s): chrF {chrf:.1f}, exact match {exact:.3f} on {len(te)} pairs")
-    print(f"  e.g. {te[0].es!r} -> {hyps[0]!r} (reference {te[0].en!r})")
+    print(f"T5-style text-to-text model ({sum(p.numel() for p in t5.parameters()):,} parameters), "
+          f"{args.t5_steps} steps on both directions, {s:.0f} s", flush=True)
+    for task, pick in tasks.items():
+        src = PaddedBatches({"src_ids": [[*vocab(task_input(task, pick(x)[0]).split()), eos] for x in te]},
+                            len(te), bucket=False)[0]
+        lm_t = t5.condition(src["src_ids"], src["src_mask"])
+        state, logits = lm_t.start(torch.zeros(len(te), 1, dtype=torch.long))
+        out = []
+        for _ in range(40):
+            nxt = logits.argmax(-1)
+            out.append(nxt)
+            state, logits = lm_t.step(state, nxt)
+        hyps = []
+        for row in torch.stack(out, 1).tolist():
+            words = []
+            for i in row:
+                if i == eos:
+                    break
+                words.append(vocab.words[i])
+            hyps.append(" ".join(words))
+        refs = [pick(x)[1] for x in te]
+        chrf = sacrebleu.corpus_chrf(hyps, [refs]).score
+        exact = sum(h == r for h, r in zip(hyps, refs, strict=True)) / len(te)
+        print(f"  {task}: chrF {chrf:.1f}, exact match {exact:.3f} on {len(te)} held-out pairs; "
+              f"e.g. {pick(te[0])[0]!r} -> {hyps[0]!r}", flush=True)
     return 0
 
 
