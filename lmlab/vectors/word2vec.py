@@ -16,8 +16,9 @@ for each of the 1+K scores s,
     u_o += g_o · v_c          (for the target and each negative)
     v_c += Σ_o g_o · u_o
 
-which is the classic sparse SGD update. Each update touches only the rows in the batch, applied
-with `index_add_` (rows repeated in a batch get the sum of their gradients).
+which is the classic sparse SGD update (the steps live in `lmlab.vectors.sgns`). Each update
+touches only the rows in the batch, applied with `index_add_` (rows repeated in a batch get the
+sum of their gradients).
 
 Notable choices, all as in `word2vec.c` and gensim unless said otherwise:
 
@@ -30,15 +31,16 @@ Notable choices, all as in `word2vec.c` and gensim unless said otherwise:
 - learning rate: linear decay from `alpha` to `min_alpha` over all epochs' words;
 - CBOW averages the context vectors and adds the hidden-layer gradient to each context word;
 - batches: (context, target) pairs are generated per chunk of text with vectorised numpy (no
-  Python loop over words) and updated `batch_size` pairs at a time; a row repeated more than
-  `max_row_updates` times in one batch has its summed update scaled down (see `add_rows`), the
-  one departure from sequential SGD that large batches need;
+  Python loop over words) and updated about `batch_size` pairs at a time; a row repeated more
+  than `max_row_updates` times in one batch has its summed update scaled down (see `add_rows`),
+  the one departure from sequential SGD that large batches need;
 - skip-gram negatives: with `shared_negatives=True` (default) the contexts of one centre share
-  its K negatives (`sgns_window_step`: one small matrix product per window, ~2x faster on CPU);
-  `shared_negatives=False` draws K per pair as word2vec.c does (`sgns_step`). Both optimise the
-  same objective in expectation and give the same quality on the benchmarks. On CPU, `workers` threads run
-  chunks in parallel on shared weights without locks ("Hogwild!", Recht et al. 2011), as gensim
-  does; torch releases the GIL inside its kernels. With `workers=1` a run is reproducible.
+  its K negatives (`sgns_window_step`: one small matrix product per window, 3-4x fewer CPU
+  seconds than pair by pair); `shared_negatives=False` draws K per pair as word2vec.c does
+  (`sgns_step`). Both optimise the same objective in expectation;
+- CPU threads: `workers` threads train different chunks on the shared weights without locks
+  ("Hogwild!", Recht et al. 2011), as gensim does; torch releases the GIL inside its kernels.
+  With `workers=1` a run is reproducible bit for bit.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ import numpy as np
 from lmlab.config import Config
 from lmlab.errors import DataError, check_choice, check_range
 from lmlab.vectors.keyed import WordVectors
+from lmlab.vectors.sgns import cbow_step, sgns_step, sgns_window_step
 
 log = logging.getLogger("lmlab")
 
@@ -431,148 +434,6 @@ class Word2Vec:
     def _advance(self, n: int) -> None:
         with self._lock:
             self._done += n
-
-
-def _ns_grad(h, w_out, out_idx, lr: float, with_loss: bool):
-    """Scores of h against its target (column 0) and negatives; returns (g, outs, loss_sum).
-
-    Args:
-        h: (B, D) hidden vectors; out_idx: (B, 1+K) output rows; lr: learning rate.
-    Returns:
-        g (B, 1+K) = (label - σ(score)) · lr, with negatives equal to the target masked out;
-        outs (B, 1+K, D) the output vectors used; the summed negative log-likelihood (float).
-    """
-    import torch
-
-    B, K1 = out_idx.shape
-    outs = w_out.index_select(0, out_idx.reshape(-1)).view(B, K1, -1)   # (B, 1+K, D)
-    scores = (outs * h.unsqueeze(1)).sum(2)                             # (B, 1+K)
-    sig = torch.sigmoid(scores)
-    # A negative that is the target itself is skipped, as in word2vec.c.
-    mask = out_idx[:, 1:] != out_idx[:, :1]
-    loss = 0.0
-    if with_loss:
-        p_true = torch.cat([sig[:, :1], 1 - sig[:, 1:]], 1).clamp_min(1e-7)
-        loss = float(-(p_true[:, 0].log().sum() + (p_true[:, 1:].log() * mask).sum()))
-    g = -sig
-    g[:, 0] += 1.0
-    g[:, 1:] *= mask
-    g *= lr
-    return g, outs, loss
-
-
-def add_rows(w, rows, grads, max_row_updates: int | None = None) -> None:
-    """w[rows] += grads, summing repeated rows; a row repeated n > `max_row_updates` times in
-    the batch gets its sum scaled by max_row_updates / n.
-
-    Sequential SGD (word2vec.c, gensim) lets each update see the previous one, so a frequent
-    word's vector stops moving once its scores saturate. A batch computes all its gradients at
-    the same point: a row repeated hundreds of times (a small vocabulary, or "de" as a negative)
-    would take hundreds of stale steps at once and can diverge. The cap bounds that step.
-    """
-    import torch
-
-    if max_row_updates is not None:
-        repeats = torch.bincount(rows, minlength=w.shape[0]).index_select(0, rows)   # (B,)
-        if int(repeats.max()) > max_row_updates:
-            scale = max_row_updates / repeats.clamp_min(max_row_updates).float()
-            grads = grads * scale.unsqueeze(1)
-    w.index_add_(0, rows, grads)
-
-
-def sgns_step(w_in, w_out, inputs, targets, negatives, lr: float, *,
-              max_row_updates: int | None = None, with_loss: bool = True) -> float:
-    """One skip-gram negative-sampling SGD step, in place on `w_in` and `w_out`.
-
-    Args:
-        w_in, w_out: (V, D) float32 input and output vectors (updated in place).
-        inputs: (B,) int64 input words (contexts); targets: (B,) words to predict (centres).
-        negatives: (B, K) int64 noise words; lr: learning rate.
-    Returns:
-        the summed loss -log σ(v·u_w) - Σ log σ(-v·u_n) over the batch (before the update),
-        or 0.0 when not `with_loss` (it costs a few percent of the step).
-    """
-    import torch
-
-    h = w_in.index_select(0, inputs)                                 # (B, D)
-    out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)        # (B, 1+K)
-    g, outs, loss = _ns_grad(h, w_out, out_idx, lr, with_loss)
-    grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
-    add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, h.shape[1]),
-             max_row_updates)
-    add_rows(w_in, inputs, grad_h, max_row_updates)
-    return loss
-
-
-def sgns_window_step(w_in, w_out, contexts, valid, targets, negatives, lr: float, *,
-                     max_row_updates: int | None = None, with_loss: bool = True) -> float:
-    """Skip-gram step for whole windows: the contexts of a centre share its K negatives.
-
-    The same objective as `sgns_step` for each (context, centre) pair, but the negatives are
-    drawn once per centre instead of once per pair, so each centre's 1+K output vectors are
-    gathered once and scored against all its contexts with one small matrix product
-    (C, S, D) @ (C, D, 1+K): about three times less memory traffic than pair by pair.
-
-    Args:
-        contexts: (C, S) context words of C centres (S = 2·window slots; any id where not valid).
-        valid: (C, S) bool, which slots hold a context; targets: (C,) centres; negatives: (C, K).
-    Returns:
-        the summed loss over the valid pairs (before the update), or 0.0 when not `with_loss`.
-    """
-    import torch
-
-    C, S = contexts.shape
-    D = w_in.shape[1]
-    h = w_in.index_select(0, contexts.reshape(-1)).view(C, S, D)        # (C, S, D)
-    out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)            # (C, 1+K)
-    outs = w_out.index_select(0, out_idx.reshape(-1)).view(C, -1, D)     # (C, 1+K, D)
-    sig = torch.sigmoid(torch.bmm(h, outs.transpose(1, 2)))              # (C, S, 1+K)
-    keep_out = torch.cat([torch.ones_like(targets, dtype=torch.bool).unsqueeze(1),
-                          negatives != targets.unsqueeze(1)], 1)         # (C, 1+K)
-    mask = valid.unsqueeze(2) & keep_out.unsqueeze(1)                    # (C, S, 1+K)
-    loss = 0.0
-    if with_loss:
-        p_true = torch.cat([sig[..., :1], 1 - sig[..., 1:]], 2).clamp_min(1e-7)
-        loss = float(-(p_true.log() * mask).sum())
-    g = -sig
-    g[..., 0] += 1.0
-    g *= mask
-    g *= lr
-    grad_out = torch.bmm(g.transpose(1, 2), h)                          # (C, 1+K, D)
-    grad_h = torch.bmm(g, outs)                                          # (C, S, D)
-    add_rows(w_out, out_idx.reshape(-1), grad_out.reshape(-1, D), max_row_updates)
-    flat = valid.reshape(-1)
-    add_rows(w_in, contexts.reshape(-1)[flat], grad_h.reshape(-1, D)[flat], max_row_updates)
-    return loss
-
-
-def cbow_step(w_in, w_out, contexts, groups, targets, negatives, lr: float, *,
-              offsets=None, max_row_updates: int | None = None, with_loss: bool = True) -> float:
-    """One CBOW negative-sampling SGD step, in place.
-
-    Args:
-        contexts: (P,) context words, grouped by centre; groups: (P,) which of the B centres each
-            context belongs to (every centre has at least one, groups sorted); targets: (B,)
-            centre words; negatives: (B, K); offsets: (B,) start of each centre's contexts
-            (computed from `groups` when None).
-    Returns:
-        the summed loss over the B centres (before the update).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    B, D = targets.shape[0], w_in.shape[1]
-    if offsets is None:
-        counts = torch.bincount(groups, minlength=B)
-        offsets = torch.cumsum(counts, 0) - counts
-    h = F.embedding_bag(contexts, w_in, offsets, mode="mean")         # (B, D) mean of contexts
-    out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)
-    g, outs, loss = _ns_grad(h, w_out, out_idx, lr, with_loss)
-    grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
-    add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, D),
-             max_row_updates)
-    add_rows(w_in, contexts, grad_h.index_select(0, groups), max_row_updates)
-    return loss
 
 
 def train_word2vec(sentences: Iterable[Sequence[str]], config: Word2VecConfig | None = None, *,

@@ -7,16 +7,14 @@ import pytest
 import torch
 
 from lmlab.errors import ConfigError, DataError
+from lmlab.vectors.sgns import cbow_step, sgns_step, sgns_window_step
 from lmlab.vectors.word2vec import (
     Vocabulary,
     Word2Vec,
     Word2VecConfig,
     alias_table,
-    cbow_step,
     context_matrix,
     keep_probabilities,
-    sgns_step,
-    sgns_window_step,
 )
 
 ANIMALS = ["perro", "gato", "caballo", "vaca", "oveja", "cabra"]
