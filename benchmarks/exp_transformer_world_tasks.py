@@ -93,11 +93,11 @@ def main() -> int:
           f"{len(ner)} NER sentences, {len(pairs)} translation pairs", flush=True)
 
     # -- MLM pre-training ---------------------------------------------------------------------
-    cfg = BERTConfig(vocab_size=len(vocab), max_seq_len=64, d_model=128, n_layers=4, n_heads=4,
+    cfg = BERTConfig(vocab_size=len(vocab), max_seq_len=128, d_model=128, n_layers=4, n_heads=4,
                      d_ff=512, dropout=0.1, n_labels=2)
     torch.manual_seed(args.seed)
     pre = BertForPreTraining(cfg)
-    mlm_data = PaddedBatches({"ids": [[cls, *vocab(s.tokens), sep] for s in lm]}, 64)
+    mlm_data = PaddedBatches({"ids": [[cls, *vocab(s.tokens), sep] for s in lm]}, 64, max_len=128)
 
     def mlm_objective(model, batch):
         ids, keep = batch["ids"], batch["mask"]
@@ -110,7 +110,7 @@ def main() -> int:
     with torch.no_grad():  # masked-token accuracy on held-out sentences
         g = torch.Generator().manual_seed(1)
         held = PaddedBatches({"ids": [[cls, *vocab(x.tokens), sep] for x in world.lm_sentences(
-            500, stream="test")]}, 500)[0]
+            500, stream="test")]}, 500, max_len=128)[0]
         special = ~held["mask"] | (held["ids"] == cls) | (held["ids"] == sep)
         inputs, labels = mask_tokens(held["ids"], mask_id=mask_id, vocab_size=len(vocab),
                                      special=special, generator=g)
@@ -172,7 +172,7 @@ def main() -> int:
     tr, te = pairs[:5000], pairs[5000:]
     tasks = {"translate_es_en": lambda x: (x.es, x.en), "translate_en_es": lambda x: (x.en, x.es)}
     vocab.add(task_input(t, "") for t in tasks)
-    t5 = T5(T5Config(vocab_size=len(vocab), max_seq_len=64, d_model=128, n_layers=2, n_heads=4,
+    t5 = T5(T5Config(vocab_size=len(vocab), max_seq_len=128, d_model=128, n_layers=2, n_heads=4,
                      d_ff=512, dropout=0.1))
     srcs, tgts = [], []
     for x in tr:
