@@ -12,7 +12,8 @@ GPT-2 small (12 layers, 768 wide, vocab 50257) >= 1.15x at batch 1 and 8.
     python benchmarks/bench_generate.py                      # both shapes, batch 1 and 8
     python benchmarks/bench_generate.py --shapes tiny --batch 1 --repeats 5
 
-Timings are the best of `--repeats` runs of each side, alternated after one warm-up run each, in
+The ratio is transformers' time over lmlab's (wall clock); "cpu ratio" is the same with the
+process's CPU time, steadier on a shared machine. Timings are the best of `--repeats` runs of each side, alternated after one warm-up run each, in
 one process with the same torch thread count for both; note the machine load beside the figures
 (on a busy shared CPU, `--threads 1` gives steadier numbers than OpenMP threads that wait on each
 other).
@@ -51,16 +52,19 @@ def build_pair(shape: str, folder: str, device: torch.device):
 
 
 def time_pair(fn_a, fn_b, repeats: int, device: torch.device):
-    """Best-of-`repeats` seconds of two functions run alternately (after a warm-up of each), so
-    that a load change on a shared machine hits both sides alike; returns (t_a, t_b, out_a, out_b)."""
+    """Best-of-`repeats` (wall, CPU) seconds of two functions run alternately (after a warm-up of
+    each), so that a load change on a shared machine hits both sides alike.
+
+    Returns ((wall_a, cpu_a), (wall_b, cpu_b), out_a, out_b); CPU time is the process's.
+    """
     def once(fn):
         if device.type == "cuda":
             torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        return time.perf_counter() - t0, out
+        return (time.perf_counter() - t0, time.process_time() - c0), out
 
     out_a, out_b = fn_a(), fn_b()
     times_a, times_b = [], []
@@ -69,7 +73,8 @@ def time_pair(fn_a, fn_b, repeats: int, device: torch.device):
         times_a.append(t)
         t, out_b = once(fn_b)
         times_b.append(t)
-    return min(times_a), min(times_b), out_a, out_b
+    best = lambda ts: (min(t[0] for t in ts), min(t[1] for t in ts))  # noqa: E731
+    return best(times_a), best(times_b), out_a, out_b
 
 
 def bench(shape: str, batch: int, args, device: torch.device) -> dict:
@@ -94,8 +99,9 @@ def bench(shape: str, batch: int, args, device: torch.device) -> dict:
 
     t_ours, t_theirs, ids_ours, ids_theirs = time_pair(run_ours, run_theirs, args.repeats, device)
     same = sum(a == b for a, b in zip(ids_ours, ids_theirs, strict=True))
-    return {"shape": shape, "batch": batch, "ours_tok_s": batch * new / t_ours,
-            "hf_tok_s": batch * new / t_theirs, "ratio": t_theirs / t_ours,
+    return {"shape": shape, "batch": batch, "ours_tok_s": batch * new / t_ours[0],
+            "hf_tok_s": batch * new / t_theirs[0], "ratio": t_theirs[0] / t_ours[0],
+            "cpu_ratio": t_theirs[1] / t_ours[1],
             "identical_rows": f"{same}/{batch}", "target": TARGETS.get((shape, batch))}
 
 
@@ -121,13 +127,14 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}, "
           f"load {load:.2f}; prompt {args.prompt}, {args.new} new tokens, greedy")
     print(f"{'shape':6} {'batch':>5} {'lmlab tok/s':>12} {'HF tok/s':>10} {'ratio':>6} "
-          f"{'target':>6} {'same tokens':>11}")
+          f"{'cpu ratio':>9} {'target':>6} {'same tokens':>11}")
     for shape in args.shapes.split(","):
         for batch in (int(b) for b in args.batch.split(",")):
             r = bench(shape, batch, args, device)
             target = f"{r['target']:.2f}" if r["target"] else "-"
             print(f"{r['shape']:6} {r['batch']:>5} {r['ours_tok_s']:>12.1f} {r['hf_tok_s']:>10.1f} "
-                  f"{r['ratio']:>6.2f} {target:>6} {r['identical_rows']:>11}", flush=True)
+                  f"{r['ratio']:>6.2f} {r['cpu_ratio']:>9.2f} {target:>6} {r['identical_rows']:>11}",
+                  flush=True)
 
 
 if __name__ == "__main__":
