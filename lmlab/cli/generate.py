@@ -112,13 +112,20 @@ def run(args: argparse.Namespace) -> int:
     model, tokenizer, ids, eos = _open(args)
     config = _config(args, eos)
     if args.stream:
+        started = bool(args.prompt)  # without a prompt, the text starts at its first character
+        if not args.json:
+            sys.stdout.write(args.prompt)
         for ev in stream(model, ids, config, tokenizer=tokenizer):
             if args.json:
                 print(json.dumps({"id": ev.id, "text": ev.text, "log_prob": ev.log_prob,
                                   "top": ev.top, "finish_reason": ev.finish_reason},
                                  ensure_ascii=False), flush=True)
             else:
-                sys.stdout.write(ev.text or "")
+                text = ev.text or ""
+                if not started:
+                    text = text.lstrip()
+                started = started or bool(text)
+                sys.stdout.write(text)
                 sys.stdout.flush()
         if not args.json:
             sys.stdout.write("\n")
@@ -136,7 +143,7 @@ def _human(args: argparse.Namespace, gen, tokenizer) -> str:
     lines = []
     for rank, g in enumerate(gen.nbest or [gen], 1):
         head = f"{rank}. [{g.score:.3f}] " if len(gen.nbest) > 1 else ""
-        lines.append(f"{head}{args.prompt}{g.text}")
+        lines.append(f"{head}{args.prompt}{g.text if args.prompt else (g.text or '').lstrip()}")
     if args.top_logprobs:
         lines.append("")
         for i, (tok, lp) in enumerate(zip(gen.ids, gen.log_probs, strict=True)):

@@ -94,6 +94,17 @@ def test_cli_stream_and_strategies(folder, capsys):
     assert out.startswith("1. [") and "\n2. [" in out
 
 
+def test_cli_human_output_starts_with_the_prompt(folder, capsys):
+    assert main(["generate", str(folder), "la niña", "-n", "3", "--stream"]) == 0
+    streamed = capsys.readouterr().out
+    assert main(["generate", str(folder), "la niña", "-n", "3"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == streamed.rstrip("\n")
+    assert streamed.startswith("la niña ")
+    assert main(["generate", str(folder), "", "-n", "3", "--stream"]) == 0
+    empty = capsys.readouterr().out
+    assert empty.strip() and not empty[0].isspace()
+
+
 def test_cli_user_errors_exit_2(folder, tmp_path, capsys):
     assert main(["generate", str(folder), "el", "--strategy", "sample", "--top-p", "1.5"]) == 2
     err = capsys.readouterr().err
