@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from lmlab.errors import ConfigError, DataError, NotFittedError
 
-__all__ = ["BagOfWords", "analyze"]
+__all__ = ["BagOfWords", "TextEstimator", "analyze"]
 
 Document = str | Sequence[str]
 
@@ -66,7 +66,29 @@ def doc_term_csr(token_ids: list[np.ndarray], n_cols: int, *, binary: bool = Fal
     return sp.csr_matrix((data.astype(dtype), c.astype(np.int32), indptr), shape=(len(token_ids), n_cols))
 
 
-class BagOfWords(TransformerMixin, BaseEstimator):
+class TextEstimator(TransformerMixin, BaseEstimator):
+    """Shared parts of the estimators that read documents: tokenising, and `fit` via `fit_transform`.
+
+    Subclasses set `lowercase` and `keep_punctuation` and implement `fit_transform`.
+    """
+
+    lowercase: bool
+    keep_punctuation: bool
+
+    def _tokens(self, docs: Iterable[Document]) -> list[list[str]]:
+        if isinstance(docs, str):
+            raise DataError("fit/transform take a list of documents, got one string",
+                            fix="wrap it in a list: [text]")
+        return [analyze(d, lowercase=self.lowercase, keep_punctuation=self.keep_punctuation)
+                for d in docs]
+
+    def fit(self, docs: Iterable[Document], y=None):
+        """Learn from documents (strings or token lists); returns self."""
+        self.fit_transform(docs)
+        return self
+
+
+class BagOfWords(TextEstimator):
     """Count (or binary) document-term matrices.
 
     Args:
@@ -89,17 +111,6 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.max_features = max_features
         self.vocabulary = vocabulary
-
-    def _tokens(self, docs: Iterable[Document]) -> list[list[str]]:
-        if isinstance(docs, str):
-            raise DataError("fit/transform take a list of documents, got one string",
-                            fix="wrap it in a list: [text]")
-        return [analyze(d, lowercase=self.lowercase, keep_punctuation=self.keep_punctuation)
-                for d in docs]
-
-    def fit(self, docs: Iterable[Document], y=None) -> BagOfWords:
-        self.fit_transform(docs)
-        return self
 
     def fit_transform(self, docs: Iterable[Document], y=None) -> sp.csr_matrix:
         if self.min_df < 1:

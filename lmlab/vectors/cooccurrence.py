@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from lmlab.errors import ConfigError, DataError, NotFittedError, check_choice, check_range
-from lmlab.vectors.bow import Document, analyze
+from lmlab.vectors.bow import Document, TextEstimator
 
 __all__ = ["LSA", "PPMI", "CooccurrenceVectorizer", "to_word_vectors"]
 
@@ -42,7 +42,7 @@ def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n: 
     return sp.csr_matrix((data, (keys % n).astype(np.int32), indptr), shape=(n, n))
 
 
-class CooccurrenceVectorizer(TransformerMixin, BaseEstimator):
+class CooccurrenceVectorizer(TextEstimator):
     """Word-word co-occurrence counts within a window.
 
     Args:
@@ -66,17 +66,6 @@ class CooccurrenceVectorizer(TransformerMixin, BaseEstimator):
         self.keep_punctuation = keep_punctuation
         self.min_count = min_count
         self.max_features = max_features
-
-    def _tokens(self, docs: Iterable[Document]) -> list[list[str]]:
-        if isinstance(docs, str):
-            raise DataError("fit/transform take a list of documents, got one string",
-                            fix="wrap it in a list: [text]")
-        return [analyze(d, lowercase=self.lowercase, keep_punctuation=self.keep_punctuation)
-                for d in docs]
-
-    def fit(self, docs: Iterable[Document], y=None) -> CooccurrenceVectorizer:
-        self.fit_transform(docs)
-        return self
 
     def fit_transform(self, docs: Iterable[Document], y=None) -> sp.csr_matrix:
         if not isinstance(self.window, int) or self.window < 1:

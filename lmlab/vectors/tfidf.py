@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from lmlab.errors import NotFittedError, check_choice
-from lmlab.vectors.bow import BagOfWords, Document
+from lmlab.vectors.bow import BagOfWords, Document, TextEstimator
 
 __all__ = ["TfidfTransformer", "TfidfVectorizer"]
 
@@ -89,7 +89,7 @@ class TfidfTransformer(TransformerMixin, BaseEstimator):
         return X
 
 
-class TfidfVectorizer(TransformerMixin, BaseEstimator):
+class TfidfVectorizer(TextEstimator):
     """Documents -> TF-IDF (CSR): a `BagOfWords` followed by a `TfidfTransformer`.
 
     Args:
@@ -108,10 +108,6 @@ class TfidfVectorizer(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.max_features = max_features
         self.vocabulary = vocabulary
-
-    def fit(self, docs: Iterable[Document], y=None) -> TfidfVectorizer:
-        self.fit_transform(docs)
-        return self
 
     def fit_transform(self, docs: Iterable[Document], y=None) -> sp.csr_matrix:
         self.bow_ = BagOfWords(lowercase=self.lowercase, keep_punctuation=self.keep_punctuation,
