@@ -101,7 +101,10 @@ class RepetitionPenalty:
 
 @dataclass(frozen=True)
 class NoRepeatNGram:
-    """Forbid any token that would complete an n-gram (n = `size`) already in the row's history."""
+    """Forbid any token that would complete an n-gram (n = `size`) already in the row's history.
+
+    A row where that would forbid every token is left as it is (a tiny vocabulary runs out).
+    """
 
     size: int
 
@@ -122,9 +125,10 @@ class NoRepeatNGram:
                     banned_ids.append(seq[i + n - 1])
         if not banned_rows:
             return logits
-        logits = logits.clone()
-        logits[banned_rows, banned_ids] = NEG_INF
-        return logits
+        out = logits.clone()
+        out[banned_rows, banned_ids] = NEG_INF
+        stuck = torch.isneginf(out).all(dim=-1)  # every token banned (tiny vocabularies)
+        return torch.where(stuck[:, None], logits, out) if bool(stuck.any()) else out
 
 
 def build_processors(*, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,

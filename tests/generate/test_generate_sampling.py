@@ -71,6 +71,14 @@ def test_no_repeat_ngram_bans_completions_of_seen_ngrams():
     assert torch.isfinite(out[1]).all()
     out1 = NoRepeatNGram(1)(torch.zeros(1, 6), torch.tensor([[5, 2]]))
     assert (out1[0] == float("-inf")).nonzero().flatten().tolist() == [2, 5]
+    everything = torch.tensor([[0, 1, 2]])
+    assert torch.equal(NoRepeatNGram(1)(torch.ones(1, 3), everything), torch.ones(1, 3))
+
+
+def test_no_repeat_unigrams_until_the_vocabulary_runs_out(bigram):
+    gen = generate(bigram, [0], strategy="sample", seed=1, max_new_tokens=8, no_repeat_ngram_size=1)
+    assert sorted(gen.ids[:4]) == [1, 2, 3, 4]  # every token once (0 has probability 0), then free
+    assert len(gen.ids) == 8
 
 
 def test_no_repeat_ngram_in_generation(bigram):
