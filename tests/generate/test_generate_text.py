@@ -179,3 +179,20 @@ def test_other_bad_inputs(tiny_lm, word_tok):
         generate(tiny_lm, [1], stop_strings=["."])
     with pytest.raises(ConfigError, match="top_logprobs"):
         generate(tiny_lm, [1], top_logprobs=100)
+
+
+def test_leaving_a_stream_stops_the_model(word_tok):
+    class Counting(ScriptLM):
+        steps = 0
+
+        def step(self, state, ids):
+            Counting.steps += 1
+            return super().step(state, ids)
+
+    lm = Counting(word_tok.encode("una manzana come una", add_special_tokens=False).ids,
+                  word_tok.get_vocab_size())
+    events = stream(lm, [1], max_new_tokens=50, tokenizer=word_tok)
+    taken = [next(events), next(events)]
+    events.close()  # a client went away
+    assert [e.text for e in taken] == [" una", " manzana"]
+    assert Counting.steps <= 2
