@@ -89,12 +89,16 @@ def token_steps(model: Any, ids: torch.Tensor, *, max_new_tokens: int,
         with torch.inference_mode():
             logits = logits.float()
             scores = apply_processors(processors, logits, history[:, : t0 + t]) if processors else logits
+            lse = logits.logsumexp(dim=-1)
             if sample:
                 tokens = torch.multinomial(scores.softmax(dim=-1), 1, generator=generator).squeeze(1)
+                log_probs = logits.gather(1, tokens[:, None]).squeeze(1) - lse
+            elif scores is logits:  # plain greedy: the best logit is the chosen token's
+                best, tokens = logits.max(dim=-1)
+                log_probs = best - lse
             else:
                 tokens = scores.argmax(dim=-1)
-            lse = logits.logsumexp(dim=-1)
-            log_probs = logits.gather(1, tokens[:, None]).squeeze(1) - lse
+                log_probs = logits.gather(1, tokens[:, None]).squeeze(1) - lse
             top = _top(logits, lse, top_logprobs) if top_logprobs else (None, None)
         yield Step(tokens, log_probs, *top)
         if t + 1 < max_new_tokens:
