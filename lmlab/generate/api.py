@@ -226,10 +226,12 @@ def _fit_prompt(ids: list[int], row: int, model: Any, config: GenerationConfig) 
 
 
 def _device(model: Any) -> torch.device:
-    params = getattr(model, "parameters", None)
-    if callable(params):
-        for p in params():
-            return p.device
+    """Where the model's weights live (a conditioned encoder-decoder: its `.model`'s), else CPU."""
+    for obj in (model, getattr(model, "model", None)):
+        params = getattr(obj, "parameters", None)
+        if callable(params):
+            for p in params():
+                return p.device
     return torch.device(getattr(model, "device", "cpu"))
 
 
