@@ -34,7 +34,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold (1e-3; 0 = off)")
     p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate (0.025)")
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=2048, help="pairs per update (2048)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="pairs per update (default: 768 skip-gram, 2048 CBOW on CPU; 16384 on GPU)")
     p.add_argument("--workers", type=int, default=2, help="CPU threads (2)")
     p.add_argument("--keep-case", action="store_true", help="do not lower-case the text")
     p.add_argument("--world-sentences", type=int, default=50_000,

@@ -83,7 +83,7 @@ class Word2VecConfig(Config):
     alpha: float = 0.025
     min_alpha: float = 1e-4
     epochs: int = 5
-    batch_size: int = 2048
+    batch_size: int | None = None  # pairs per update; None: see `resolved_batch_size`
     max_row_updates: int | None = 32
     shared_negatives: bool = True
     workers: int = 2
@@ -97,8 +97,10 @@ class Word2VecConfig(Config):
 
     def __post_init__(self) -> None:
         check_choice("architecture", self.architecture, ("skipgram", "cbow"))
-        for name in ("vector_size", "window", "epochs", "batch_size", "workers", "min_count"):
+        for name in ("vector_size", "window", "epochs", "workers", "min_count"):
             check_range(name, getattr(self, name), 1)
+        if self.batch_size is not None:
+            check_range("batch_size", self.batch_size, 1)
         check_range("negative", self.negative, 1)
         check_range("sample", self.sample, 0)
         check_range("alpha", self.alpha, 0, low_open=True)
@@ -107,6 +109,17 @@ class Word2VecConfig(Config):
             check_range("max_vocab_size", self.max_vocab_size, 1)
         if self.max_row_updates is not None:
             check_range("max_row_updates", self.max_row_updates, 1)
+
+
+def resolved_batch_size(config: Word2VecConfig, device_type: str) -> int:
+    """Pairs per update: `config.batch_size`, or by default 768 for skip-gram and 2048 for CBOW
+    on CPU (smaller batches are closer to sequential SGD; 768 matched gensim's analogy accuracy
+    where 2048 lost ~0.004 on the Spanish benchmark), and 16384 on a GPU (throughput)."""
+    if config.batch_size is not None:
+        return config.batch_size
+    if device_type != "cpu":
+        return 16384
+    return 768 if config.architecture == "skipgram" else 2048
 
 
 @dataclasses.dataclass
@@ -295,6 +308,7 @@ class Word2Vec:
         self._loss_sum, self._loss_n, self._pairs = 0.0, 0, 0
         self._lock = threading.Lock()
         workers = cfg.workers if device.type == "cpu" else 1
+        self._batch_size = resolved_batch_size(cfg, device.type)
         old_threads = torch.get_num_threads()
         flush = torch.set_flush_denormal(True)  # tiny gradients would otherwise crawl as denormals
         from lmlab.progress import progress_bar
@@ -384,7 +398,7 @@ class Word2Vec:
             target = torch.as_tensor(np.repeat(kid[rows], per_row), device=dev)  # centre (output)
             context = torch.as_tensor(kid[pos[rows][vr]], device=dev)            # context (input)
             m = len(target)
-            B = cfg.batch_size
+            B = self._batch_size
             for s in range(0, m, B):
                 sampled = (s // B) % LOSS_EVERY == 0
                 ls = sgns_step(w_in, w_out, context[s:s + B], target[s:s + B],
@@ -398,7 +412,7 @@ class Word2Vec:
         else:
             # Batches of B centres, everything converted to tensors once per chunk.
             ends = np.concatenate([[0], np.cumsum(per_row)])  # pair offsets of each centre
-            B = max(1, cfg.batch_size // (cfg.window + 1))    # centres per batch (~batch_size pairs)
+            B = max(1, self._batch_size // (cfg.window + 1))  # centres per batch (~batch_size pairs)
             if cfg.architecture == "skipgram":
                 ctx_pad = torch.as_tensor(kid[np.clip(pos[rows], 0, n - 1)], device=dev)
                 valid_t = torch.as_tensor(vr, device=dev)
