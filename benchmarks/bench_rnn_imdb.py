@@ -35,7 +35,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--vocab-size", type=int, default=20_000)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: on a busy shared CPU, more threads spin and slow down)")
+    ap.add_argument("--run-dir", default=None, help="write metrics.jsonl, checkpoints and loss.png here")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     args = ap.parse_args()
@@ -74,7 +76,7 @@ def main() -> None:
 
     cfg = RNNClassifierConfig(d_embed=args.d_embed, d_hidden=args.d_hidden, max_len=args.max_len, dropout=0.3)
     tc = TrainConfig(epochs=args.epochs, lr=args.lr, warmup_steps=50, seed=args.seed, device="cpu",
-                     tensorboard=False, log_every=50, progress=sys.stderr.isatty())
+                     tensorboard=False, log_every=10, progress=sys.stderr.isatty(), out_dir=args.run_dir)
     t0 = time.perf_counter()
     model, history = train_rnn_classifier(tr_x, tr_y, (), (), cfg, tc, vocab_size=args.vocab_size,
                                           batch_size=args.batch_size)

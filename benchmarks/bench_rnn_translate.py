@@ -33,7 +33,8 @@ def main() -> None:
     ap.add_argument("--attention", choices=("bahdanau", "luong"), default="luong")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--beam", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: on a busy shared CPU, more threads spin and slow down)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
