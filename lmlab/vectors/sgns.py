@@ -43,23 +43,30 @@ def _ns_grad(h, w_out, out_idx, lr: float, with_loss: bool):
     return g, outs, loss
 
 
-def add_rows(w, rows, grads, max_row_updates: int | None = None) -> None:
-    """w[rows] += grads, summing repeated rows; a row repeated n > `max_row_updates` times in
-    the batch gets its sum scaled by max_row_updates / n.
+def row_scale(rows, n_rows: int, max_row_updates: int | None):
+    """Per-entry factor min(1, max_row_updates / n), n = how often that entry's row occurs in
+    `rows`: (len(rows),) float, or None when no row occurs more than `max_row_updates` times.
 
     Sequential SGD (word2vec.c, gensim) lets each update see the previous one, so a frequent
     word's vector stops moving once its scores saturate. A batch computes all its gradients at
     the same point: a row repeated hundreds of times (a small vocabulary, or "de" as a negative)
-    would take hundreds of stale steps at once and can diverge. The cap bounds that step.
+    would take hundreds of stale steps at once and can diverge. Scaling its summed step to
+    `max_row_updates` steps bounds that. The factors multiply the small (B, 1+K) coefficient
+    tensors, never the (B, D) gradients, so the check costs almost nothing.
     """
     import torch
 
-    if max_row_updates is not None:
-        repeats = torch.bincount(rows, minlength=w.shape[0]).index_select(0, rows)   # (B,)
-        if int(repeats.max()) > max_row_updates:
-            scale = max_row_updates / repeats.clamp_min(max_row_updates).float()
-            grads = grads * scale.unsqueeze(1)
-    w.index_add_(0, rows, grads)
+    if max_row_updates is None:
+        return None
+    repeats = torch.bincount(rows, minlength=n_rows).index_select(0, rows)
+    if int(repeats.max()) <= max_row_updates:
+        return None
+    return max_row_updates / repeats.clamp_min(max_row_updates).float()
+
+
+def _scaled(g, scale, shape):
+    """g times `scale` reshaped to broadcast (or g itself when scale is None)."""
+    return g if scale is None else g * scale.view(shape)
 
 
 def sgns_step(w_in, w_out, inputs, targets, negatives, lr: float, *,
@@ -79,10 +86,13 @@ def sgns_step(w_in, w_out, inputs, targets, negatives, lr: float, *,
     h = w_in.index_select(0, inputs)                                 # (B, D)
     out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)        # (B, 1+K)
     g, outs, loss = _ns_grad(h, w_out, out_idx, lr, with_loss)
-    grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
-    add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, h.shape[1]),
-             max_row_updates)
-    add_rows(w_in, inputs, grad_h, max_row_updates)
+    B, K1 = out_idx.shape
+    s_in = row_scale(inputs, w_in.shape[0], max_row_updates)
+    s_out = row_scale(out_idx.reshape(-1), w_out.shape[0], max_row_updates)
+    grad_h = torch.bmm(_scaled(g, s_in, (B, 1)).unsqueeze(1), outs).squeeze(1)        # (B, D)
+    grad_out = _scaled(g, s_out, (B, K1)).unsqueeze(2) * h.unsqueeze(1)               # (B, 1+K, D)
+    w_out.index_add_(0, out_idx.reshape(-1), grad_out.reshape(-1, h.shape[1]))
+    w_in.index_add_(0, inputs, grad_h)
     return loss
 
 
@@ -120,11 +130,17 @@ def sgns_window_step(w_in, w_out, contexts, valid, targets, negatives, lr: float
     g[..., 0] += 1.0
     g *= mask
     g *= lr
-    grad_out = torch.bmm(g.transpose(1, 2), h)                          # (C, 1+K, D)
-    grad_h = torch.bmm(g, outs)                                          # (C, S, D)
-    add_rows(w_out, out_idx.reshape(-1), grad_out.reshape(-1, D), max_row_updates)
+    K1 = out_idx.shape[1]
     flat = valid.reshape(-1)
-    add_rows(w_in, contexts.reshape(-1)[flat], grad_h.reshape(-1, D)[flat], max_row_updates)
+    ctx_rows = contexts.reshape(-1)[flat]                                # (P,) valid contexts
+    s_out = row_scale(out_idx.reshape(-1), w_out.shape[0], max_row_updates)
+    s_in = row_scale(ctx_rows, w_in.shape[0], max_row_updates)
+    if s_in is not None:  # back to the (C, S) slots; empty slots keep factor 1 (their g is 0)
+        s_in = torch.ones(C * S, device=g.device).masked_scatter_(flat, s_in)
+    grad_out = torch.bmm(_scaled(g, s_out, (C, 1, K1)).transpose(1, 2), h)   # (C, 1+K, D)
+    grad_h = torch.bmm(_scaled(g, s_in, (C, S, 1)), outs)                    # (C, S, D)
+    w_out.index_add_(0, out_idx.reshape(-1), grad_out.reshape(-1, D))
+    w_in.index_add_(0, ctx_rows, grad_h.reshape(-1, D)[flat])
     return loss
 
 
@@ -150,8 +166,14 @@ def cbow_step(w_in, w_out, contexts, groups, targets, negatives, lr: float, *,
     h = F.embedding_bag(contexts, w_in, offsets, mode="mean")         # (B, D) mean of contexts
     out_idx = torch.cat([targets.unsqueeze(1), negatives], 1)
     g, outs, loss = _ns_grad(h, w_out, out_idx, lr, with_loss)
+    K1 = out_idx.shape[1]
+    s_out = row_scale(out_idx.reshape(-1), w_out.shape[0], max_row_updates)
     grad_h = torch.bmm(g.unsqueeze(1), outs).squeeze(1)                 # (B, D)
-    add_rows(w_out, out_idx.reshape(-1), (g.unsqueeze(2) * h.unsqueeze(1)).reshape(-1, D),
-             max_row_updates)
-    add_rows(w_in, contexts, grad_h.index_select(0, groups), max_row_updates)
+    grad_out = _scaled(g, s_out, (B, K1)).unsqueeze(2) * h.unsqueeze(1)  # (B, 1+K, D)
+    w_out.index_add_(0, out_idx.reshape(-1), grad_out.reshape(-1, D))
+    grad_ctx = grad_h.index_select(0, groups)                           # (P, D)
+    s_in = row_scale(contexts, w_in.shape[0], max_row_updates)
+    if s_in is not None:
+        grad_ctx.mul_(s_in.unsqueeze(1))
+    w_in.index_add_(0, contexts, grad_ctx)
     return loss

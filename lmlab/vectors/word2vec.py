@@ -32,7 +32,7 @@ Notable choices, all as in `word2vec.c` and gensim unless said otherwise:
 - CBOW averages the context vectors and adds the hidden-layer gradient to each context word;
 - batches: (context, target) pairs are generated per chunk of text with vectorised numpy (no
   Python loop over words) and updated about `batch_size` pairs at a time; a row repeated more
-  than `max_row_updates` times in one batch has its summed update scaled down (see `add_rows`),
+  than `max_row_updates` times in one batch has its summed update scaled down (see `sgns.row_scale`),
   the one departure from sequential SGD that large batches need;
 - skip-gram negatives: with `shared_negatives=True` (default) the contexts of one centre share
   its K negatives (`sgns_window_step`: one small matrix product per window, 3-4x fewer CPU

@@ -108,6 +108,30 @@ def test_sgns_step_equals_autograd_sgd():
     assert loss == pytest.approx(want_loss, rel=1e-5)
 
 
+@pytest.mark.parametrize("window", [False, True])
+def test_repeated_rows_are_capped(window):
+    """A row used n > max_row_updates times gets its summed step scaled by max_row_updates / n."""
+    torch.manual_seed(3)
+    V, D = 6, 3
+    w_in, w_out = torch.randn(V, D), torch.randn(V, D)
+    inputs = torch.tensor([1, 1, 1, 2])       # row 1 three times
+    targets = torch.tensor([4, 5, 3, 3])
+    negs = torch.tensor([[0, 0], [0, 2], [0, 2], [5, 1]])  # output row 0 four times, 3 and 5 twice
+    before_in, before_out = w_in.clone(), w_out.clone()
+    if window:  # one centre per pair: the same pairs as windows of one slot
+        sgns_window_step(w_in, w_out, inputs[:, None], torch.ones(4, 1, dtype=torch.bool), targets,
+                         negs, 0.1, max_row_updates=2)
+    else:
+        sgns_step(w_in, w_out, inputs, targets, negs, 0.1, max_row_updates=2)
+    full_in, full_out = before_in.clone(), before_out.clone()
+    sgns_step(full_in, full_out, inputs, targets, negs, 0.1)
+    step_in, step_out = full_in - before_in, full_out - before_out
+    in_scale = torch.tensor([1, 2 / 3, 1, 1, 1, 1])[:, None]
+    out_scale = torch.tensor([2 / 4, 1, 1, 1, 1, 1])[:, None]  # 3 and 5 occur twice: not capped
+    torch.testing.assert_close(w_in - before_in, step_in * in_scale)
+    torch.testing.assert_close(w_out - before_out, step_out * out_scale)
+
+
 def test_window_step_equals_pairwise_autograd_with_shared_negatives():
     """sgns_window_step == SGD on the sum of the pair losses, each pair using its centre's negatives."""
     torch.manual_seed(2)
