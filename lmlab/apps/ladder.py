@@ -178,7 +178,10 @@ def _take_tokens(sentences: list[Tokens], n_tokens: int) -> list[Tokens]:
 
 
 # ------------------------------------------------------------------------------------ rungs
-NGRAM_RUNGS = (("unigrama", 1), ("bigrama", 2), ("trigrama KN", 3), ("5-grama KN", 5))
+#: (name, order, smoothing): Laplace for the unigram (Kneser-Ney has no lower order to back off
+#: to there), interpolated modified Kneser-Ney above it.
+NGRAM_RUNGS = (("unigrama", 1, "add_k"), ("bigrama KN", 2, "kneser_ney"),
+               ("trigrama KN", 3, "kneser_ney"), ("5-grama KN", 5, "kneser_ney"))
 RNN_RUNGS = (("RNN de Elman", "elman"), ("LSTM", "lstm"), ("GRU", "gru"))
 
 
@@ -186,9 +189,9 @@ def _ngram_rungs(data: LadderData, config: LadderConfig) -> list[tuple[RungResul
     from lmlab.models.ngram import NGramLM
 
     out = []
-    for name, order in NGRAM_RUNGS:
+    for name, order, smoothing in NGRAM_RUNGS:
         t0 = time.perf_counter()
-        model = NGramLM(order=order, smoothing="kneser_ney", min_count=config.min_count).fit(data.train)
+        model = NGramLM(order=order, smoothing=smoothing, min_count=config.min_count).fit(data.train)
         seconds = time.perf_counter() - t0
         ppl = model.perplexity(data.test)
         n_params = int(sum(len(k) for k in model.tables.keys)) if model.tables is not None else 0
