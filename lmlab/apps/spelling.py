@@ -95,7 +95,7 @@ class EditChannel:
         op_probs: probability of each edit operation, per edit.
     """
 
-    p_correct: float = 0.95
+    p_correct: float = 0.99
     op_probs: dict[str, float] = field(default_factory=lambda: {
         "insert": 0.01, "delete": 0.01, "substitute": 0.01, "transpose": 0.01, "accent": 0.03})
 
@@ -147,7 +147,7 @@ class SpellingCorrector:
     """
 
     def __init__(self, lm, channel: EditChannel | None = None, *, max_distance: int = 2,
-                 min_count: int = 1, lm_weight: float = 1.0, unknown_penalty: float = 6.0) -> None:
+                 min_count: int = 1, lm_weight: float = 1.0, unknown_penalty: float = 7.6) -> None:
         if max_distance not in (1, 2):
             raise ConfigError(f"max_distance={max_distance!r} is not valid", fix="use 1 or 2")
         check_range("lm_weight", lm_weight, 0)

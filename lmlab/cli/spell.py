@@ -22,8 +22,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--max-sentences", type=int, default=300, help="sentences to evaluate (default 300)")
     p.add_argument("--pretokenized", action="store_true", help="tokens are separated by spaces")
     p.add_argument("--lower", action="store_true", help="lower-case the input (as the model's corpus)")
-    p.add_argument("--unknown-penalty", type=float, default=6.0,
-                   help="log-penalty of keeping an unknown word (default 6; higher corrects more)")
+    p.add_argument("--unknown-penalty", type=float, default=7.6,
+                   help="log-penalty of keeping an unknown word (default 7.6; higher corrects more)")
     p.set_defaults(func=run)
 
 
