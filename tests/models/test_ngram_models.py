@@ -133,3 +133,14 @@ def test_unseen_words_get_unk_probability():
     lm = NGramLM(order=2).fit(SPANISH)
     p_unk = lm.stream_probs(lm.encode_sentences(["ornitorrinco"]))[0]
     assert 0 < p_unk < 0.05 and math.isfinite(lm.score("ornitorrinco come"))
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam"])
+def test_generation_library_drives_the_ngram_model(strategy):
+    gen_api = pytest.importorskip("lmlab.generate")
+    lm = NGramLM(order=3, smoothing="mle").fit(["el perro come pan"] * 3 + ["el gato duerme"])
+    prompt = [lm.vocab.bos_id, *lm.vocab.encode(["el"])]
+    config = gen_api.GenerationConfig(strategy=strategy, max_new_tokens=6, num_beams=2,
+                                      stop_token_ids=(lm.vocab.eos_id,))
+    out = gen_api.generate(lm, [prompt], config)[0]
+    assert lm.vocab.decode(out.ids) == ["perro", "come", "pan", "</s>"]
