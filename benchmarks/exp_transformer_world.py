@@ -62,6 +62,11 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seq-len", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", default="lstm,gpt", help="comma-separated: lstm, gpt")
+    p.add_argument("--pos", default="learned", choices=("learned", "rotary", "sinusoidal"),
+                   help="GPT position encoding")
+    p.add_argument("--gpt-lr", type=float, default=1e-3)
+    p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: much faster than 2 when other jobs share the CPU)")
     args = p.parse_args()
@@ -81,12 +86,15 @@ def main() -> int:
 
     windows = RandomWindows(stream, args.seq_len, args.batch, seed=args.seed, n_batches=args.steps)
     v = len(vocab)
-    models = {
-        "LSTM (2x256)": (RNNLanguageModel(RNNLMConfig(vocab_size=v, d_embed=128, d_hidden=256,
-                                                      n_layers=2, dropout=0.1)), 3e-3),
-        "GPT (4x128)": (GPT(GPTConfig(vocab_size=v, max_seq_len=args.seq_len, d_model=128,
-                                      n_layers=4, n_heads=4, dropout=0.1)), 1e-3),
-    }
+    wanted = args.models.split(",")
+    models = {}
+    if "lstm" in wanted:
+        models["LSTM (2x256)"] = (RNNLanguageModel(RNNLMConfig(
+            vocab_size=v, d_embed=128, d_hidden=256, n_layers=2, dropout=args.dropout)), 3e-3)
+    if "gpt" in wanted:
+        models[f"GPT (4x128, {args.pos})"] = (GPT(GPTConfig(
+            vocab_size=v, max_seq_len=args.seq_len, d_model=128, n_layers=4, n_heads=4,
+            dropout=args.dropout, pos=args.pos)), args.gpt_lr)
     rows = []
     for name, (model, lr) in models.items():
         torch.manual_seed(args.seed)

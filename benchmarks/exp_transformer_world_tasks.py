@@ -58,25 +58,14 @@ def train(model, objective, data, steps: int, lr: float, seed: int) -> float:
 
 
 def main() -> int:
-    import sacrebleu
 
-    from lmlab.data.tokens import PaddedBatches
     from lmlab.data.world import World
-    from lmlab.metrics.ner import entity_f1
-    from lmlab.models.transformer.bert import (
-        BertClassifier,
-        BERTConfig,
-        BertForPreTraining,
-        BertTagger,
-    )
-    from lmlab.models.transformer.t5 import T5, T5Config, task_input
-    from lmlab.train.objectives import classification, seq2seq
-    from lmlab.train.pretraining import mask_tokens, mlm_nsp, token_tagging
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mlm-steps", type=int, default=600)
     p.add_argument("--task-steps", type=int, default=250)
     p.add_argument("--t5-steps", type=int, default=800)
+    p.add_argument("--only-t5", action="store_true", help="skip the BERT parts (1-4)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -88,10 +77,30 @@ def main() -> int:
     pairs = world.parallel(5500)
     vocab = Vocab([s.text for s in lm] + [r.text for r in reviews] + [" ".join(s.tokens) for s in ner]
                   + [x.es for x in pairs] + [x.en for x in pairs])
-    cls, sep, mask_id, eos = 2, 3, 4, 5
+
     print(f"vocabulary {len(vocab)} words; {len(lm)} MLM sentences, {len(reviews)} reviews, "
           f"{len(ner)} NER sentences, {len(pairs)} translation pairs", flush=True)
 
+    if not args.only_t5:
+        bert_parts(args, world, lm, reviews, ner, vocab)
+    translation(args, pairs, vocab)
+    return 0
+
+
+def bert_parts(args, world, lm, reviews, ner, vocab) -> None:
+    """Steps 2-4: MLM pre-training, then sentiment and NER with and without it."""
+    from lmlab.data.tokens import PaddedBatches
+    from lmlab.metrics.ner import entity_f1
+    from lmlab.models.transformer.bert import (
+        BertClassifier,
+        BERTConfig,
+        BertForPreTraining,
+        BertTagger,
+    )
+    from lmlab.train.objectives import classification
+    from lmlab.train.pretraining import mask_tokens, mlm_nsp, token_tagging
+
+    cls, sep, mask_id = 2, 3, 4
     # -- MLM pre-training ---------------------------------------------------------------------
     cfg = BERTConfig(vocab_size=len(vocab), max_seq_len=128, d_model=128, n_layers=4, n_heads=4,
                      d_ff=512, dropout=0.1, n_labels=2)
@@ -168,7 +177,17 @@ def main() -> int:
         print(f"NER ({name} encoder): entity-level F1 {f1:.3f} on {len(ner_test)} sentences "
               f"({args.task_steps} steps, {s:.0f} s)", flush=True)
 
-    # -- translation, text to text: one model, two tasks told apart by their prefix --------------
+
+
+def translation(args, pairs, vocab) -> None:
+    """Step 5: one T5-style model, two translation directions told apart by their prefix."""
+    import sacrebleu
+
+    from lmlab.data.tokens import PaddedBatches
+    from lmlab.models.transformer.t5 import T5, T5Config, task_input
+    from lmlab.train.objectives import seq2seq
+
+    eos = 5
     tr, te = pairs[:5000], pairs[5000:]
     tasks = {"translate_es_en": lambda x: (x.es, x.en), "translate_en_es": lambda x: (x.en, x.es)}
     vocab.add(task_input(t, "") for t in tasks)
@@ -208,7 +227,6 @@ def main() -> int:
         exact = sum(h == r for h, r in zip(hyps, refs, strict=True)) / len(te)
         print(f"  {task}: chrF {chrf:.1f}, exact match {exact:.3f} on {len(te)} held-out pairs; "
               f"e.g. {pick(te[0])[0]!r} -> {hyps[0]!r}", flush=True)
-    return 0
 
 
 if __name__ == "__main__":
