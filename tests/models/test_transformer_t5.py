@@ -100,3 +100,44 @@ def test_errors_and_task_prefixes():
     assert task_input("translate_es_en", "Hola.") == "translate Spanish to English: Hola."
     with pytest.raises(ConfigError, match="task"):
         task_input("poetry", "x")
+
+
+def test_matches_transformers_t5_on_the_same_weights():
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    hc = transformers.T5Config(vocab_size=50, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+                               dropout_rate=0.0, feed_forward_proj="relu", tie_word_embeddings=True)
+    ref = transformers.T5ForConditionalGeneration(hc).eval()
+    ours = T5(T5Config(vocab_size=50, max_seq_len=32, d_model=32, n_layers=2, n_heads=4, d_ff=64,
+                       dropout=0.0)).eval()
+    sd = ref.state_dict()
+    rel = "block.0.layer.0.SelfAttention.relative_attention_bias.weight"
+    st = {"embed.weight": sd["shared.weight"], "enc_bias.embedding.weight": sd["encoder." + rel],
+          "dec_bias.embedding.weight": sd["decoder." + rel],
+          "enc_norm.weight": sd["encoder.final_layer_norm.weight"],
+          "dec_norm.weight": sd["decoder.final_layer_norm.weight"]}
+    for i in range(2):
+        for stack, ff_layer in (("encoder", 1), ("decoder", 2)):
+            h = f"{stack}.block.{i}.layer."
+            st[f"{stack}.{i}.attn.qkv.weight"] = torch.cat([sd[h + f"0.SelfAttention.{n}.weight"] for n in "qkv"])
+            st[f"{stack}.{i}.attn.out.weight"] = sd[h + "0.SelfAttention.o.weight"]
+            st[f"{stack}.{i}.norm_attn.weight"] = sd[h + "0.layer_norm.weight"]
+            st[f"{stack}.{i}.ff.up.weight"] = sd[h + f"{ff_layer}.DenseReluDense.wi.weight"]
+            st[f"{stack}.{i}.ff.down.weight"] = sd[h + f"{ff_layer}.DenseReluDense.wo.weight"]
+            st[f"{stack}.{i}.norm_ff.weight"] = sd[h + f"{ff_layer}.layer_norm.weight"]
+        h = f"decoder.block.{i}.layer.1."
+        st[f"decoder.{i}.cross.q.weight"] = sd[h + "EncDecAttention.q.weight"]
+        st[f"decoder.{i}.cross.kv.weight"] = torch.cat([sd[h + f"EncDecAttention.{n}.weight"] for n in "kv"])
+        st[f"decoder.{i}.cross.out.weight"] = sd[h + "EncDecAttention.o.weight"]
+        st[f"decoder.{i}.norm_cross.weight"] = sd[h + "layer_norm.weight"]
+    result = ours.load_state_dict(st, strict=False)
+    assert result.missing_keys == ["lm_head.weight"] and not result.unexpected_keys  # tied
+    src = torch.randint(2, 50, (2, 9), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones(2, 9, dtype=torch.bool)
+    mask[1, 6:] = False
+    tgt = torch.randint(2, 50, (2, 7), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        theirs = ref(input_ids=src, attention_mask=mask.long(), decoder_input_ids=tgt)
+        torch.testing.assert_close(ours.encode(src, mask), theirs.encoder_last_hidden_state,
+                                   atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(ours(src, mask, tgt), theirs.logits, atol=1e-4, rtol=1e-4)
