@@ -41,6 +41,9 @@ class LadderConfig(Config):
     """Sizes and budgets. `quick` picks the small preset (about 2 minutes on a 2-core CPU).
 
     Token counts are words and punctuation marks of training text; steps are optimiser steps.
+    `threads` = torch intra-op threads on CPU: the ladder's models are small and latency-bound, so
+    one thread is about as fast as two on an idle laptop, and a hundred times faster when another
+    process holds a core (OpenMP workers then wait for each other at every operation).
     """
 
     quick: bool = False
@@ -62,11 +65,12 @@ class LadderConfig(Config):
     probe_distances: tuple[int, ...] = (0, 4, 8, 16, 24, 32)
     probes_per_distance: int = 60
     max_new_tokens: int = 20
+    threads: int = 1
     progress: bool = False
 
     PRESETS = {  # noqa: RUF012 - ClassVar inherited from Config
         "quick": {"quick": True, "train_tokens": 150_000, "valid_tokens": 5_000,
-                  "test_tokens": 10_000, "rnn_steps": 250, "gpt_steps": 300, "rnn_hidden": 128,
+                  "test_tokens": 10_000, "rnn_steps": 500, "gpt_steps": 500, "rnn_hidden": 128,
                   "gpt_d_model": 96, "gpt_layers": 2, "w2v_epochs": 3, "probes_per_distance": 30,
                   "probe_distances": (0, 4, 8, 16, 32)},
         "full": {},
@@ -395,6 +399,16 @@ def run_ladder(config: LadderConfig | None = None, corpus: str | Path | None = N
             by default).
     """
     config = config or LadderConfig()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        return _run(config, corpus, work_dir)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(config: LadderConfig, corpus: str | Path | None, work_dir: str | Path | None
+         ) -> tuple[LadderResult, Any]:
     t0 = time.perf_counter()
     torch.manual_seed(config.seed)
     data = world_data(config) if corpus is None else corpus_data(corpus, config)
