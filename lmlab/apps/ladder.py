@@ -61,7 +61,7 @@ class LadderConfig(Config):
     gpt_d_model: int = 128
     gpt_layers: int = 4
     gpt_heads: int = 4
-    w2v_epochs: int = 5
+    w2v_epochs: int = 10
     probe_distances: tuple[int, ...] = (0, 4, 8, 16, 24, 32)
     probes_per_distance: int = 60
     max_new_tokens: int = 20
@@ -71,7 +71,7 @@ class LadderConfig(Config):
     PRESETS = {  # noqa: RUF012 - ClassVar inherited from Config
         "quick": {"quick": True, "train_tokens": 150_000, "valid_tokens": 5_000,
                   "test_tokens": 10_000, "rnn_steps": 500, "gpt_steps": 500, "rnn_hidden": 128,
-                  "gpt_d_model": 96, "gpt_layers": 2, "w2v_epochs": 3, "probes_per_distance": 30,
+                  "gpt_d_model": 96, "gpt_layers": 2, "w2v_epochs": 5, "probes_per_distance": 30,
                   "probe_distances": (0, 4, 8, 16, 32)},
         "full": {},
     }
@@ -341,7 +341,8 @@ def word2vec_rung(data: LadderData, config: LadderConfig) -> tuple[dict[str, Any
     from lmlab.vectors.word2vec import Word2VecConfig, train_word2vec
 
     t0 = time.perf_counter()
-    w2v_cfg = Word2VecConfig(vector_size=64, window=5, min_count=max(config.min_count, 2),
+    # sample=1e-4: the world's frequent function words would otherwise crowd every window.
+    w2v_cfg = Word2VecConfig(vector_size=50, window=5, sample=1e-4, min_count=max(config.min_count, 2),
                              epochs=config.w2v_epochs, seed=config.seed)
     wv = train_word2vec(data.train, w2v_cfg, device="cpu")
     seconds = time.perf_counter() - t0
