@@ -240,12 +240,15 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
                                 device=config.device, out_dir=str(work / name.replace(" ", "_")),
                                 progress=config.progress, tensorboard=False, log_every=max(steps // 50, 1))
         t0 = time.perf_counter()
+        # An RNN trained on short windows still runs on sentences of any length; the Transformer's
+        # learned positions need windows as long as the longest sentence it will be scored on.
+        seq_len = context_length(data, config) if family == "Transformer" else config.seq_len
         model, history = train_causal_lm(model, train_texts, valid_texts, train_cfg, tokenizer=tokenizer,
-                                         seq_len=context_length(data, config), batch_size=config.batch_size)
+                                         seq_len=seq_len, batch_size=config.batch_size)
         seconds = time.perf_counter() - t0
         model = model.to("cpu").eval()
         ppl = lm_perplexity(model, test_texts, tokenizer)
-        tokens_per_step = config.batch_size * context_length(data, config)
+        tokens_per_step = config.batch_size * seq_len
         tokens_seen = steps * tokens_per_step
         train_records = [r for r in history.records if r["split"] == "train"]
         curve = ([float(r["step"] * tokens_per_step) for r in train_records],
