@@ -53,8 +53,8 @@ class LadderConfig(Config):
     valid_tokens: int = 20_000
     test_tokens: int = 40_000
     min_count: int = 1
-    rnn_steps: int = 1500
-    gpt_steps: int = 1500
+    rnn_steps: int = 1200
+    gpt_steps: int = 1000
     batch_size: int = 32
     seq_len: int = 64
     rnn_hidden: int = 256
