@@ -18,6 +18,18 @@ def shared_path(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Every test runs on one torch thread: the models here are tiny and latency-bound, and two
+    OpenMP threads stall badly whenever another process holds a core (as on a 2-core CI machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def shared_data():
     """Function returning a path under ../shared/data, skipping when absent."""

@@ -14,14 +14,6 @@ from lmlab.train import TrainConfig, Trainer
 from lmlab.train.objectives import classification, pair_similarity
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _clf(**kw) -> RNNClassifier:
     torch.manual_seed(0)
     return RNNClassifier(RNNClassifierConfig(vocab_size=20, d_embed=6, d_hidden=5, **kw)).eval()

@@ -15,15 +15,6 @@ from lmlab.models.rnn.common import load_pretrained_embeddings
 from lmlab.models.rnn.lm import RNNLanguageModel, RNNLMConfig
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread, and the machine is shared (no oversubscription)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _model(**kw) -> RNNLanguageModel:
     torch.manual_seed(0)
     return RNNLanguageModel(RNNLMConfig(vocab_size=17, d_embed=8, d_hidden=12, **kw)).eval()

@@ -16,12 +16,6 @@ from lmlab.train.objectives import seq2seq
 BOS, EOS = 2, 3
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _model(**kw) -> Seq2Seq:
