@@ -53,7 +53,7 @@ class LadderConfig(Config):
     valid_tokens: int = 20_000
     test_tokens: int = 40_000
     min_count: int = 1
-    rnn_steps: int = 1200
+    rnn_steps: int = 1000
     gpt_steps: int = 1000
     batch_size: int = 32
     seq_len: int = 64
@@ -282,24 +282,35 @@ def _with_tokenizer(model: Any, tokenizer: Any) -> Any:
 
 # ------------------------------------------------------------------------------------ probes
 @torch.no_grad()
-def probe_accuracy(model: Any, probes: Sequence[Any], tokenizer: Any) -> dict[int, float]:
+def probe_accuracy(model: Any, probes: Sequence[Any], tokenizer: Any, *, batch_size: int = 64
+                   ) -> dict[int, float]:
     """Long-range cloze accuracy by distance: the answer must outscore every distractor.
 
     Each choice is scored as log p(choice tokens | <s> prompt tokens) through `token_log_probs`,
-    so n-grams, RNNs and Transformers are probed identically.
+    so n-grams, RNNs and Transformers are probed identically; sequences of equal length are
+    scored in batches.
     """
     bos = tokenizer.token_to_id("<s>")
-    by_distance: dict[int, list[bool]] = {}
-    for probe in probes:
+    rows = []  # (probe index, choice index, ids, number of prompt ids)
+    for i, probe in enumerate(probes):
         prompt = [bos, *_ids(tokenizer, probe.prompt)]
-        scores = []
-        for choice in probe.choices:
+        for j, choice in enumerate(probe.choices):
             target = _ids(tokenizer, [choice] if isinstance(choice, str) else choice)
-            ids = torch.tensor([prompt + target], dtype=torch.long)
-            lp = token_log_probs(model, ids)[0, len(prompt) - 1:]
-            scores.append(float(lp.sum()))
-        correct = probe.choices.index(probe.answer)
-        by_distance.setdefault(probe.distance, []).append(int(np.argmax(scores)) == correct)
+            rows.append((i, j, prompt + target, len(prompt)))
+    scores = np.full((len(probes), max(len(p.choices) for p in probes)), -np.inf)
+    by_length: dict[int, list[tuple[int, int, list[int], int]]] = {}
+    for row in rows:
+        by_length.setdefault(len(row[2]), []).append(row)
+    for group in by_length.values():
+        for k in range(0, len(group), batch_size):
+            chunk = group[k:k + batch_size]
+            lp = token_log_probs(model, torch.tensor([r[2] for r in chunk], dtype=torch.long))
+            for (i, j, _, n_prompt), row_lp in zip(chunk, lp, strict=True):
+                scores[i, j] = float(row_lp[n_prompt - 1:].sum())
+    by_distance: dict[int, list[bool]] = {}
+    for i, probe in enumerate(probes):
+        correct = int(np.argmax(scores[i])) == probe.choices.index(probe.answer)
+        by_distance.setdefault(probe.distance, []).append(correct)
     return {d: float(np.mean(v)) for d, v in sorted(by_distance.items())}
 
 

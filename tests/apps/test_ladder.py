@@ -73,3 +73,29 @@ def test_binary_corpus_is_rejected(tmp_path, capsys):
     binary.write_bytes(bytes(range(256)) * 40)
     assert main(["ladder", str(binary), "--out", str(tmp_path / "out")]) == 2
     assert "not valid UTF-8 at byte offset 128" in capsys.readouterr().err
+
+
+def test_batched_probe_scoring_equals_one_by_one():
+    import numpy as np
+    import torch
+
+    from lmlab.apps.ladder import _ids, probe_accuracy
+    from lmlab.data.world import World
+    from lmlab.models.base import token_log_probs
+    from lmlab.models.ngram import NGramLM
+
+    world = World(0)
+    train = world.lm_splits(20_000, 10, 10, unit="tokens").train
+    model = NGramLM(order=3).fit([s.tokens for s in train])
+    tokenizer = model.vocab.to_tokenizer()
+    probes = world.long_range_probes(distances=[0, 4], n_per_distance=10)
+    bos = tokenizer.token_to_id("<s>")
+    expected: dict[int, list[bool]] = {}
+    for probe in probes:
+        prompt = [bos, *_ids(tokenizer, probe.prompt)]
+        scores = [float(token_log_probs(model, torch.tensor([prompt + _ids(tokenizer, [c])]))[0, -1])
+                  for c in probe.choices]
+        expected.setdefault(probe.distance, []).append(
+            int(np.argmax(scores)) == probe.choices.index(probe.answer))
+    assert probe_accuracy(model, probes, tokenizer, batch_size=3) == {
+        d: float(np.mean(v)) for d, v in expected.items()}
