@@ -218,9 +218,10 @@ class NGramLM(SavableMixin):
         width = self.order - 1
         padded = np.concatenate([np.full((B, width), -1, dtype=np.int64), arr], axis=1)
         hist = np.lib.stride_tricks.sliding_window_view(padded, width, axis=1)[:, 1 : T + 1]
-        logits = self._logits(hist.reshape(B * T, width))
-        return logits.reshape(B, T, -1).to(ids.device) if width else torch.broadcast_to(
-            logits, (B, T, logits.shape[-1])).clone().to(ids.device)
+        logits = self._logits(hist.reshape(B * T, width))  # (B*T, V), or (1, V) for a unigram
+        if logits.shape[0] != B * T:
+            logits = logits.expand(B * T, -1)
+        return logits.reshape(B, T, -1).to(ids.device)
 
     # ----------------------------------------------------- fast corpus scoring
     def stream_probs(self, stream: np.ndarray) -> np.ndarray:
