@@ -211,7 +211,6 @@ class NGramLM(SavableMixin):
 
     def teacher_forced_logits(self, ids):
         """Log-probs after every prefix in one pass: ids (B, T) -> (B, T, V) float32."""
-        import torch
 
         arr = np.asarray(ids.cpu(), dtype=np.int64)
         B, T = arr.shape
