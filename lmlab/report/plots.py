@@ -70,7 +70,7 @@ def accuracy_by_distance(results: Mapping[str, Mapping[int, float]], *, chance: 
     ax.set_ylabel("exactitud")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower left", ncol=2)  # the upper band holds the best models' lines
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
