@@ -198,6 +198,7 @@ def _ngram_rungs(data: LadderData, config: LadderConfig) -> list[tuple[RungResul
         model = NGramLM(order=order, smoothing=smoothing, min_count=config.min_count).fit(data.train)
         seconds = time.perf_counter() - t0
         ppl = model.perplexity(data.test)
+        # A count model's "parameters": the n-grams it stores, over all orders.
         n_params = int(sum(len(k) for k in model.tables.keys)) if model.tables is not None else 0
         out.append((RungResult(name, "n-grama", ppl.ppl, ppl.bits_per_token, n_params, seconds,
                                data.n_tokens("train") / max(seconds, 1e-9)), model))
@@ -242,8 +243,9 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
                                 device=config.device, out_dir=str(work / name.replace(" ", "_")),
                                 progress=config.progress, tensorboard=False, log_every=max(steps // 50, 1))
         t0 = time.perf_counter()
-        # An RNN trained on short windows still runs on sentences of any length; the Transformer's
-        # learned positions need windows as long as the longest sentence it will be scored on.
+        # An RNN trained on short windows still runs on sentences of any length; the Transformer
+        # needs windows as long as the longest sentence it is scored on (it never saw the rotary
+        # angles of longer distances).
         seq_len = context_length(data, config) if family == "Transformer" else config.seq_len
         model, history = train_causal_lm(model, train_texts, valid_texts, train_cfg, tokenizer=tokenizer,
                                          seq_len=seq_len, batch_size=config.batch_size)
@@ -264,7 +266,7 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
 
 def context_length(data: LadderData, config: LadderConfig) -> int:
     """Training window = the Transformer's context: `seq_len`, or longer so that every test
-    sentence and probe (with <s> and </s>) fits, since learned positions beyond it are untrained."""
+    sentence and probe (with <s> and </s>) fits: positions beyond the training window are untrained."""
     longest = max([len(s) for s in data.test] + [len(p.prompt) + 1 for p in data.probes])
     return max(config.seq_len, longest + 2)
 
