@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, emit, read_texts
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
@@ -111,20 +110,6 @@ def run_train(args: argparse.Namespace) -> int:
     emit(args, result, f"{len(texts)} texts, {history.steps} steps in {seconds:.0f} s; "
                        f"validation accuracy {acc:.2%} on {len(vt)} -> {path}")
     return 0
-
-
-def read_texts(args: argparse.Namespace) -> list[str]:
-    """Texts from the arguments and from --input (a file, or - for stdin)."""
-    from lmlab.errors import DataError
-
-    texts = list(args.texts)
-    if args.input:
-        fh = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
-        with fh:
-            texts += [line.rstrip("\n") for line in fh if line.strip()]
-    if not texts:
-        raise DataError("no texts given", fix="pass texts as arguments or --input FILE")
-    return texts
 
 
 def run_predict(args: argparse.Namespace) -> int:

@@ -51,3 +51,22 @@ def torch_device(args: argparse.Namespace):
 
     seed_everything(args.seed)
     return resolve_device(args.device)
+
+
+def read_texts(args: argparse.Namespace) -> list[str]:
+    """Texts from the positional `texts` and from `--input` (a UTF-8 file, or - for stdin).
+
+    Files go through `lmlab.data.corpus.iter_lines`, so bad bytes are a one-line error naming the
+    file and byte offset.
+    """
+    from lmlab.data.corpus import iter_lines
+    from lmlab.errors import DataError
+
+    texts = list(args.texts)
+    if args.input == "-":
+        texts += [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    elif args.input:
+        texts += [line for line in iter_lines(args.input) if line.strip()]
+    if not texts:
+        raise DataError("no texts given", fix="pass texts as arguments or --input FILE")
+    return texts

@@ -28,7 +28,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from lmlab.cli.classify import read_texts
+    from lmlab.cli.common import read_texts
     from lmlab.models.transformer.sentence import load_sentence_encoder
 
     texts = read_texts(args)

@@ -11,8 +11,7 @@ import argparse
 import time
 from typing import Any
 
-from lmlab.cli.classify import read_texts
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, emit, read_texts
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,

@@ -68,3 +68,13 @@ def test_inspect_shows_config_and_tensors(tmp_path, capsys):
     assert data["config"]["type"] == "whatever"
     assert data["tensors"] == {"w": {"shape": [2, 3], "dtype": "float32"}}
     assert data["n_parameters"] == 6
+
+
+def test_texts_from_a_non_utf8_file_are_a_one_line_error(tmp_path, capsys):
+    """Commands that take --input read it through the corpus readers (byte offset in the error)."""
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("buenos días\nniño".encode("latin-1"))
+    assert main(["embed", "--input", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    # "buenos d" is 8 bytes, so the Latin-1 "í" sits at byte offset 8.
+    assert len(err) == 1 and "latin1.txt: not valid UTF-8 at byte offset 8" in err[0]
