@@ -1,6 +1,6 @@
 """The lecture's ladder of language models, trained and compared on one corpus.
 
-    result = run_ladder(LadderConfig(quick=True))            # the embedded world by default
+    result = run_ladder(LadderConfig.preset("quick"))        # the embedded world by default
     result = run_ladder(LadderConfig(), corpus="mis_textos/")  # or the user's text
     write_outputs(result, "ladder-out")                         # JSON + one HTML report
 
@@ -19,7 +19,7 @@ import logging
 import random
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ MIN_TRAIN_TOKENS = 5_000
 
 @dataclasses.dataclass
 class LadderConfig(Config):
-    """Sizes and budgets. `quick` picks the small preset (about 2 minutes on a 2-core CPU).
+    """Sizes and budgets; `LadderConfig.preset("quick")` is the small run (about 2 minutes on 2 cores).
 
     Token counts are words and punctuation marks of training text; steps are optimiser steps.
     `threads` = torch intra-op threads on CPU: the ladder's models are small and latency-bound, so
@@ -46,7 +46,6 @@ class LadderConfig(Config):
     process holds a core (OpenMP workers then wait for each other at every operation).
     """
 
-    quick: bool = False
     seed: int = 0
     device: str = "auto"
     train_tokens: int = 1_000_000
@@ -69,7 +68,7 @@ class LadderConfig(Config):
     progress: bool = False
 
     PRESETS = {  # noqa: RUF012 - ClassVar inherited from Config
-        "quick": {"quick": True, "train_tokens": 150_000, "valid_tokens": 5_000,
+        "quick": {"train_tokens": 150_000, "valid_tokens": 5_000,
                   "test_tokens": 10_000, "rnn_steps": 500, "gpt_steps": 500, "rnn_hidden": 128,
                   "gpt_d_model": 96, "gpt_layers": 2, "w2v_epochs": 5, "probes_per_distance": 30,
                   "probe_distances": (0, 4, 8, 16, 32)},
@@ -206,14 +205,9 @@ def _ngram_rungs(data: LadderData, config: LadderConfig) -> list[tuple[RungResul
     return out
 
 
-def _tokenizer_for(model_ngram: Any) -> Any:
-    """The word-level tokenizer of the shared vocabulary (the n-gram models' vocabulary)."""
-    return model_ngram.vocab.to_tokenizer()
-
-
 def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: Path
                   ) -> list[tuple[RungResult, Any]]:
-    from lmlab.models.rnn.lm import RNNLMConfig
+    from lmlab.models.rnn.lm import RNNLanguageModel, RNNLMConfig
     from lmlab.models.transformer.gpt import GPT, GPTConfig
     from lmlab.train.recipes import lm_perplexity, train_causal_lm
     from lmlab.train.trainer import TrainConfig
@@ -222,22 +216,22 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
     valid_texts = [" ".join(s) for s in data.valid]
     test_texts = [" ".join(s) for s in data.test]
     vocab_size = tokenizer.get_vocab_size()
-    builders: list[tuple[str, str, int, Callable[[], torch.nn.Module], float]] = []
-    for name, cell in RNN_RUNGS:
-        rnn_cfg = RNNLMConfig(vocab_size=vocab_size, d_embed=config.rnn_hidden // 2,
-                              d_hidden=config.rnn_hidden, cell=cell)
-        builders.append((name, "RNN", config.rnn_steps, _rnn_builder(rnn_cfg, tokenizer),
-                         3e-3 if cell != "elman" else 2e-3))
-    gpt_cfg = GPTConfig(vocab_size=vocab_size, max_seq_len=context_length(data, config), d_model=config.gpt_d_model,
-                        n_layers=config.gpt_layers, n_heads=config.gpt_heads, pos="rotary")
+    specs: list[tuple[str, str, int, float, Any]] = [
+        (name, "RNN", config.rnn_steps, 3e-3 if cell != "elman" else 2e-3,
+         RNNLMConfig(vocab_size=vocab_size, d_embed=config.rnn_hidden // 2, d_hidden=config.rnn_hidden,
+                     cell=cell))
+        for name, cell in RNN_RUNGS]
     # Rotary positions: measured better than learned ones on the world at these budgets
     # (benchmarks/exp_transformer_world.py), and with nothing to learn per position.
-    builders.append(("GPT", "Transformer", config.gpt_steps, lambda: _with_tokenizer(GPT(gpt_cfg), tokenizer),
-                     2e-3))
+    specs.append(("GPT", "Transformer", config.gpt_steps, 2e-3,
+                  GPTConfig(vocab_size=vocab_size, max_seq_len=context_length(data, config),
+                            d_model=config.gpt_d_model, n_layers=config.gpt_layers,
+                            n_heads=config.gpt_heads, pos="rotary")))
     out = []
-    for name, family, steps, build, lr in builders:
+    for name, family, steps, lr, model_cfg in specs:
         torch.manual_seed(config.seed)
-        model = build()
+        model = RNNLanguageModel(model_cfg, tokenizer) if family == "RNN" else GPT(model_cfg)
+        model.tokenizer = tokenizer
         train_cfg = TrainConfig(max_steps=steps, lr=lr, warmup_steps=max(steps // 20, 1),
                                 eval_every=max(steps // 4, 1), eval_batches=8, seed=config.seed,
                                 device=config.device, out_dir=str(work / name.replace(" ", "_")),
@@ -269,17 +263,6 @@ def context_length(data: LadderData, config: LadderConfig) -> int:
     sentence and probe (with <s> and </s>) fits: positions beyond the training window are untrained."""
     longest = max([len(s) for s in data.test] + [len(p.prompt) + 1 for p in data.probes])
     return max(config.seq_len, longest + 2)
-
-
-def _rnn_builder(cfg: Any, tokenizer: Any) -> Callable[[], torch.nn.Module]:
-    from lmlab.models.rnn.lm import RNNLanguageModel
-
-    return lambda: RNNLanguageModel(cfg, tokenizer)
-
-
-def _with_tokenizer(model: Any, tokenizer: Any) -> Any:
-    model.tokenizer = tokenizer
-    return model
 
 
 # ------------------------------------------------------------------------------------ probes
@@ -436,7 +419,7 @@ def _run(config: LadderConfig, corpus: str | Path | None, work_dir: str | Path |
     with tempfile.TemporaryDirectory(prefix="lmlab-ladder-") as tmp:
         work = Path(work_dir) if work_dir else Path(tmp)
         ngrams = _ngram_rungs(data, config)
-        tokenizer = _tokenizer_for(ngrams[0][1])
+        tokenizer = ngrams[0][1].vocab.to_tokenizer()  # the one vocabulary every rung shares
         neural = _neural_rungs(data, tokenizer, config, work)
     prompts = _prompts(data)
     rungs = []
