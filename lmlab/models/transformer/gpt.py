@@ -25,6 +25,7 @@ from lmlab.config import Config
 from lmlab.errors import DataError, check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.transformer.attention import MultiHeadAttention, padding_mask
+from lmlab.models.transformer.decode import DecodePlan
 from lmlab.models.transformer.kv_cache import KVCache
 from lmlab.models.transformer.layers import Block, check_sizes, make_feed_forward, make_norm
 from lmlab.models.transformer.positions import (
@@ -103,6 +104,7 @@ class GPT(TorchSavableMixin, nn.Module):
         super().__init__()
         self.config = config
         self.vocab_size = config.vocab_size
+        self._decode_plan: DecodePlan | None = None  # set by `start`
         c = config
         self.tok_emb = nn.Embedding(c.vocab_size, c.d_model)
         self.pos_emb = (LearnedPositions(c.max_seq_len, c.d_model) if c.pos == "learned" else
@@ -183,7 +185,12 @@ class GPT(TorchSavableMixin, nn.Module):
 
     @torch.inference_mode()
     def start(self, ids: torch.Tensor, capacity: int | None = None) -> tuple[KVCache, torch.Tensor]:
-        """Read the prompt ids (B, T); return (cache, logits (B, V) for the next token)."""
+        """Read the prompt ids (B, T); return (cache, logits (B, V) for the next token).
+
+        Also lays out the parameters for the one-token steps that follow (`DecodePlan`), so a
+        change to the model between generations (a swapped module, hooks, train mode) is seen.
+        """
+        self._decode_plan = DecodePlan.build(self)
         cache = self.new_cache(ids.shape[0], capacity)
         cache.reserve(ids.shape[1])
         h = self.hidden(ids, cache=cache)
@@ -192,7 +199,13 @@ class GPT(TorchSavableMixin, nn.Module):
     @torch.inference_mode()
     def step(self, state: KVCache, ids: torch.Tensor) -> tuple[KVCache, torch.Tensor]:
         """Append ids (B,) to the cached context (in place); return (cache, logits (B, V))."""
+        if state.length + 1 > self.config.max_seq_len:
+            raise DataError(f"sequence of {state.length + 1} tokens exceeds max_seq_len="
+                            f"{self.config.max_seq_len}", fix="shorten the input or the generation")
         state.reserve(1)
+        plan = self._decode_plan
+        if plan is not None and not self.training:
+            return state, plan.step(state, ids)
         h = self.hidden(ids[:, None], cache=state)
         return state, self.lm_head(h[:, -1])
 

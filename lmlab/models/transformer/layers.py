@@ -58,6 +58,17 @@ def make_norm(kind: NormKind, d_model: int, eps: float = 1e-5) -> nn.Module:
     return nn.LayerNorm(d_model, eps=eps) if kind == "layernorm" else RMSNorm(d_model, eps)
 
 
+def activate(h: torch.Tensor, activation: str) -> torch.Tensor:
+    """The non-linearity of a feed-forward layer: "relu", "gelu", "gelu_tanh" element-wise, or
+    "swiglu" on h = [gate; up] (..., 2 d_ff) -> silu(gate) * up (..., d_ff)."""
+    if activation == "relu":
+        return F.relu(h)
+    if activation == "swiglu":
+        gate, up = h.chunk(2, dim=-1)
+        return F.silu(gate) * up
+    return F.gelu(h, approximate="tanh" if activation == "gelu_tanh" else "none")
+
+
 class FeedForward(nn.Module):
     """Position-wise MLP: down(act(up(x))), (B, T, D) -> (B, T, D)."""
 
@@ -70,12 +81,7 @@ class FeedForward(nn.Module):
         self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.up(x)
-        if self.activation == "relu":
-            h = F.relu(h)
-        else:
-            h = F.gelu(h, approximate="tanh" if self.activation == "gelu_tanh" else "none")
-        return self.down(h)
+        return self.down(activate(self.up(x), self.activation))
 
 
 class SwiGLU(nn.Module):
@@ -87,8 +93,7 @@ class SwiGLU(nn.Module):
         self.down = nn.Linear(d_ff, d_model, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up(x).chunk(2, dim=-1)
-        return self.down(F.silu(gate) * up)
+        return self.down(activate(self.gate_up(x), "swiglu"))
 
 
 def make_feed_forward(activation: Activation, d_model: int, d_ff: int, *, bias: bool = True) -> nn.Module:
