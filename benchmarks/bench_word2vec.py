@@ -82,6 +82,14 @@ def evaluate(wv, world_questions=None) -> dict[str, tuple[float, str]]:
     return out
 
 
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value)."""
+    m = sum(values) / len(values)
+    if len(values) < 2:
+        return m, 0.0
+    return m, (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, default=NOVELS, help="file or folder of UTF-8 text")
@@ -155,14 +163,15 @@ def main() -> int:
         print(f"| {arch} | {impl} | {speed:,.0f} | {load:.1f} | "
               + " | ".join(f"{ev[k][0]:.3f} ({ev[k][1]})" if k in ev else "-" for k in keys) + " |")
     if args.seeds > 1:
-        print(f"\nmean over {args.seeds} seeds:")
+        print(f"\nmean ± standard deviation over {args.seeds} seeds:")
         for arch in args.arch:
             for impl in ("lmlab", "gensim"):
                 sel = [r for r in rows if r[0] == arch and r[1] == impl]
                 if sel:
                     speed = sum(r[2] for r in sel) / len(sel)
-                    means = [sum(r[4][k][0] for r in sel) / len(sel) for k in keys]
-                    print(f"| {arch} | {impl} | {speed:,.0f} | - | " + " | ".join(f"{m:.3f}" for m in means) + " |")
+                    cells = [mean_sd([r[4][k][0] for r in sel]) for k in keys]
+                    print(f"| {arch} | {impl} | {speed:,.0f} | - | "
+                          + " | ".join(f"{m:.3f} ± {sd:.3f}" for m, sd in cells) + " |")
     return 0
 
 
