@@ -35,7 +35,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate (0.025)")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=None,
-                   help="pairs per update (default on CPU: 768 skip-gram, corpus words / 64 within 2048..8192 CBOW; 16384 on GPU)")
+                   help="pairs per update (default on CPU: corpus words / 64 within 512..2048 for skip-gram, 2048..8192 for CBOW; 16384 on GPU)")
     p.add_argument("--workers", type=int, default=2, help="CPU threads (2)")
     p.add_argument("--keep-case", action="store_true", help="do not lower-case the text")
     p.add_argument("--world-sentences", type=int, default=50_000,

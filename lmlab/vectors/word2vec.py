@@ -84,7 +84,9 @@ class Word2VecConfig(Config):
     min_alpha: float = 1e-4
     epochs: int = 5
     batch_size: int | None = None  # pairs per update; None: see `resolved_batch_size`
-    max_row_updates: int | None = None  # None: see `resolved_max_row_updates`
+    # A row's summed update per batch counts as at most this many steps (None: no cap). Lower caps
+    # slow frequent words down: at 32, large batches lost ~0.003 analogy accuracy.
+    max_row_updates: int | None = 128
     shared_negatives: bool = True
     workers: int = 2
     seed: int = 0
@@ -112,29 +114,18 @@ class Word2VecConfig(Config):
 
 
 def resolved_batch_size(config: Word2VecConfig, device_type: str, n_words: int = 10**9) -> int:
-    """Pairs per update: `config.batch_size`, or by default on a GPU 16384 (throughput) and on CPU
-    768 for skip-gram (smaller batches are closer to sequential SGD; 768 matched gensim's analogy
-    accuracy where 2048 lost ~0.004 on the Spanish benchmark) and for CBOW n_words / 64 clipped to
-    2048..8192 (one example per centre: 8192 matched 2048's accuracy on a million words at
-    1.3-1.7x the speed, with the CBOW cap below; a small corpus needs the updates more than the
-    speed)."""
+    """Pairs per update: `config.batch_size`, or by default 16384 on a GPU (throughput) and on
+    CPU n_words / 64 clipped to 512..2048 for skip-gram and to 2048..8192 for CBOW (one example
+    per centre); the clipping keeps small corpora, which need the updates more than the speed, on
+    small batches. On a million Spanish words these (2048, 8192) matched or beat the accuracy of
+    smaller batches (768 skip-gram pairs, 2048 CBOW) at 1.3-1.7x their speed, given the row cap
+    of 128 (see `Word2VecConfig.max_row_updates`)."""
     if config.batch_size is not None:
         return config.batch_size
     if device_type != "cpu":
         return 16384
-    if config.architecture == "skipgram":
-        return 768
-    return int(min(8192, max(2048, n_words // 64)))
-
-
-def resolved_max_row_updates(config: Word2VecConfig) -> int:
-    """The cap on a row's summed update per batch (see `sgns.row_scale`): `config.max_row_updates`,
-    or by default 32 for skip-gram and 128 for CBOW. CBOW batches hold ~6x more output rows per
-    example, so frequent words come up as negatives more often; a cap of 32 there slowed their
-    output vectors down and cost ~0.003 analogy accuracy at batch 8192 (128: none lost)."""
-    if config.max_row_updates is not None:
-        return config.max_row_updates
-    return 32 if config.architecture == "skipgram" else 128
+    low, high = (512, 2048) if config.architecture == "skipgram" else (2048, 8192)
+    return int(min(high, max(low, n_words // 64)))
 
 
 @dataclasses.dataclass
@@ -324,7 +315,6 @@ class Word2Vec:
         self._lock = threading.Lock()
         workers = cfg.workers if device.type == "cpu" else 1
         self._batch_size = resolved_batch_size(cfg, device.type, len(ids))
-        self._max_row_updates = resolved_max_row_updates(cfg)
         old_threads = torch.get_num_threads()
         flush = torch.set_flush_denormal(True)  # tiny gradients would otherwise crawl as denormals
         from lmlab.progress import progress_bar
@@ -420,7 +410,7 @@ class Word2Vec:
                 ls = sgns_step(w_in, w_out, context[s:s + B], target[s:s + B],
                                self._negatives((min(B, m - s), cfg.negative), gen),
                                lr0 + (lr1 - lr0) * s / m,
-                               max_row_updates=self._max_row_updates, with_loss=sampled)
+                               max_row_updates=cfg.max_row_updates, with_loss=sampled)
                 if sampled:
                     loss_sum += ls
                     loss_n += min(B, m - s)
@@ -444,12 +434,12 @@ class Word2Vec:
                 negs = all_negs[s:e]
                 if cfg.architecture == "skipgram":
                     ls = sgns_window_step(w_in, w_out, ctx_pad[s:e], valid_t[s:e], targets[s:e], negs,
-                                          lr, max_row_updates=self._max_row_updates, with_loss=sampled)
+                                          lr, max_row_updates=cfg.max_row_updates, with_loss=sampled)
                     n_ex = int(ends[e] - ends[s])
                 else:
                     a, b = int(ends[s]), int(ends[e])
                     ls = cbow_step(w_in, w_out, ctx_flat[a:b], row_of[a:b] - s, targets[s:e], negs,
-                                   lr, offsets=offsets[s:e] - a, max_row_updates=self._max_row_updates,
+                                   lr, offsets=offsets[s:e] - a, max_row_updates=cfg.max_row_updates,
                                    with_loss=sampled)
                     n_ex = e - s
                 if sampled:
