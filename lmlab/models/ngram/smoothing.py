@@ -87,16 +87,18 @@ def adjusted_counts(tables: CountTables, bos: int, excluded: tuple[int, ...]) ->
     return out
 
 
-def kn_discounts(a: np.ndarray) -> tuple[float, float, float]:
-    """Chen & Goodman's D1, D2, D3+ from the counts of counts of adjusted counts `a`."""
+def kn_discounts(a: np.ndarray, order: int | None = None) -> tuple[float, float, float]:
+    """Chen & Goodman's D1, D2, D3+ from the counts of counts of adjusted counts `a` (of the
+    n-grams of `order`, named in the warning when the fallback is used)."""
     n1, n2, n3, n4 = (int(np.count_nonzero(a == i)) for i in (1, 2, 3, 4))
     d: tuple[float, float, float] = (-1.0, -1.0, -1.0)
     if min(n1, n2, n3) > 0:  # n4 may be 0 (then D3+ = 3), as in KenLM
         y = n1 / (n1 + 2 * n2)
         d = (1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3)
     if not all(0 <= di <= i + 1 for i, di in enumerate(d)):  # KenLM's range check
-        logger.warning("counts of counts n1..n4=%s cannot estimate Kneser-Ney discounts; using %s "
-                       "(as KenLM's --discount_fallback)", (n1, n2, n3, n4), FALLBACK_DISCOUNTS)
+        logger.warning("%scounts of counts n1..n4=%s cannot estimate Kneser-Ney discounts; using %s "
+                       "(as KenLM's --discount_fallback)", f"order {order}: " if order else "",
+                       (n1, n2, n3, n4), FALLBACK_DISCOUNTS)
         return FALLBACK_DISCOUNTS
     return d
 
@@ -112,7 +114,7 @@ def build_levels(tables: CountTables, smoothing: str, *, bos: int, excluded: tup
     if smoothing == "kneser_ney":
         adjusted = adjusted_counts(tables, bos, excluded)
         if discounts is None:
-            discounts = [kn_discounts(a) for a in adjusted]
+            discounts = [kn_discounts(a, order) for order, a in enumerate(adjusted, 1)]
         for order in range(1, tables.order + 1):
             a = adjusted[order - 1]
             d1, d2, d3 = discounts[order - 1]
