@@ -98,3 +98,22 @@ def test_no_plan_for_wrapped_hooked_recording_or_training_models():
     assert DecodePlan.build(model) is None
     model.blocks[0].attn.record_weights = False
     assert DecodePlan.build(model.train()) is None
+
+
+def test_wide_vocabulary_head_equals_linear_and_follows_in_place_changes():
+    """A vocabulary >= 4x the width goes through oneDNN on CPUs that have it; same logits."""
+    torch.manual_seed(4)
+    model = GPT(GPTConfig.preset("gpt-tiny", vocab_size=512, max_seq_len=32)).eval()  # 512 >= 4 x 64
+    ids = torch.randint(0, 512, (2, 8), generator=torch.Generator().manual_seed(5))
+    state, _ = model.start(ids[:, :6])
+    head = model._decode_plan.head
+    assert head.onednn == torch.backends.mkldnn.is_available()
+    _, fast = model.step(state.clone(), ids[:, 6])
+    full = model(ids[:, :7])[:, -1]
+    torch.testing.assert_close(fast, full, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        model.tok_emb.weight.mul_(-1.0)  # the tied head changes in place: the packed copy must too
+    _, fast = model.step(state.clone(), ids[:, 6])
+    model._decode_plan = None
+    _, slow = model.step(state, ids[:, 6])
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
