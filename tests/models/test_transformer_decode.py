@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from lmlab.models.transformer import decode
 from lmlab.models.transformer.decode import DecodePlan
 from lmlab.models.transformer.gpt import GPT, GPTConfig
 
@@ -100,20 +101,48 @@ def test_no_plan_for_wrapped_hooked_recording_or_training_models():
     assert DecodePlan.build(model.train()) is None
 
 
-def test_wide_vocabulary_head_equals_linear_and_follows_in_place_changes():
-    """A vocabulary >= 4x the width goes through oneDNN on CPUs that have it; same logits."""
-    torch.manual_seed(4)
-    model = GPT(GPTConfig.preset("gpt-tiny", vocab_size=512, max_seq_len=32)).eval()  # 512 >= 4 x 64
-    ids = torch.randint(0, 512, (2, 8), generator=torch.Generator().manual_seed(5))
+needs_onednn = pytest.mark.skipif(not decode._onednn_available(), reason="torch built without oneDNN")
+
+
+@needs_onednn
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_packed_projections_equal_the_module_path(variant, monkeypatch):
+    """With every projection packed for oneDNN (threshold lowered), the logits stay the same."""
+    monkeypatch.setattr(decode, "PACK_MIN_ELEMENTS", 1)
+    model = _tiny(**variant)
+    ids = torch.randint(0, 50, (3, 10), generator=torch.Generator().manual_seed(6))
+    expected = _module_steps(model, ids, 4)
+    state, logits = model.start(ids[:, :4])
+    plan = model._decode_plan
+    assert plan.head.pack_for == 3 and all(layer.qkv.pack_for == 3 for layer in plan.layers)
+    got = [logits]
+    for t in range(4, 10):
+        state, logits = model.step(state, ids[:, t])
+        got.append(logits)
+    for a, b in zip(got, expected, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+@needs_onednn
+def test_packed_weights_follow_in_place_changes(monkeypatch):
+    monkeypatch.setattr(decode, "PACK_MIN_ELEMENTS", 1)
+    model = _tiny()
+    ids = torch.randint(0, 50, (2, 8), generator=torch.Generator().manual_seed(5))
     state, _ = model.start(ids[:, :6])
-    head = model._decode_plan.head
-    assert head.onednn == torch.backends.mkldnn.is_available()
-    _, fast = model.step(state.clone(), ids[:, 6])
-    full = model(ids[:, :7])[:, -1]
-    torch.testing.assert_close(fast, full, atol=1e-5, rtol=1e-5)
-    with torch.no_grad():
-        model.tok_emb.weight.mul_(-1.0)  # the tied head changes in place: the packed copy must too
+    with torch.no_grad():  # the tied head and a layer change in place: the packed copies must too
+        model.tok_emb.weight.mul_(-1.0)
+        model.blocks[1].ff.up.weight.mul_(2.0)
     _, fast = model.step(state.clone(), ids[:, 6])
     model._decode_plan = None
     _, slow = model.step(state, ids[:, 6])
     torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
+
+
+def test_small_or_large_models_are_not_packed(monkeypatch):
+    model = _tiny()  # every weight is below PACK_MIN_ELEMENTS
+    plan = decode.DecodePlan.build(model, batch=2)
+    assert plan.head.pack_for is None and all(layer.up.pack_for is None for layer in plan.layers)
+    monkeypatch.setattr(decode, "PACK_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(decode, "PACK_MAX_MODEL_BYTES", 1000)  # "too large to copy"
+    plan = decode.DecodePlan.build(model, batch=2)
+    assert plan.head.pack_for is None

@@ -9,9 +9,15 @@ not copies) and `DecodePlan.step` runs a layer as ~15 `torch.nn.functional` call
     x = tok_emb[ids] (+ pos_emb[t])
     per layer:  q, k, v = split(W_qkv · norm1(x));  K, V = cache + (k, v)
                 x = x + W_o · attention(q, K, V);   x = x + FF(norm2(x))
-    logits = W_head · norm_f(x)      (a wide vocabulary on a CPU: through oneDNN, `HeadProjection`)
+    logits = W_head · norm_f(x)
 
-It is only a faster path to the same function: `tests/models/test_decode.py` keeps its logits
+On a CPU with oneDNN, the large projections (>= 2^20 weights: the LM head, the layers of
+GPT-2-sized models) run through oneDNN's inner product on a copy of the weight laid out once for
+the batch size (`Projection`): the same fp32 product up to summation order, 1.4-2.6x faster than
+the default BLAS call at batch 8 and up to 1.35x at batch 1 on the development CPU for those
+shapes (benchmarks/README.md), at the cost of that copy's memory while the plan lives.
+
+It is only a faster path to the same function: `tests/models/test_transformer_decode.py` keeps its logits
 equal to the module path for every config variant (norms, positions, activations, bias). It
 applies to the stock modules in inference mode; a model with anything else inside (a wrapped
 Linear such as LoRA, forward hooks, attention weights being recorded) gets `None` from
@@ -34,49 +40,50 @@ from lmlab.models.transformer.layers import Block, FeedForward, RMSNorm, SwiGLU,
 Norm = Callable[[torch.Tensor], torch.Tensor]
 
 
-@dataclass
-class _Layer:
-    norm_attn: Norm
-    qkv_w: torch.Tensor
-    qkv_b: torch.Tensor | None
-    out_w: torch.Tensor
-    out_b: torch.Tensor | None
-    scale: float | None
-    norm_ff: Norm
-    up_w: torch.Tensor  # FeedForward.up, or SwiGLU.gate_up
-    up_b: torch.Tensor | None
-    down_w: torch.Tensor
-    down_b: torch.Tensor | None
-    activation: str  # "relu", "gelu", "gelu_tanh" or "swiglu"
+#: weights from this many elements up are packed for oneDNN (tests lower it).
+PACK_MIN_ELEMENTS = 1 << 20
+#: no packing for models above this many parameter bytes (the copies would double them).
+PACK_MAX_MODEL_BYTES = 1 << 30
 
 
-class HeadProjection:
-    """The LM head of a decoding step, x (B, D) -> logits (B, V), as `F.linear(x, weight, bias)`.
+def _onednn_available() -> bool:
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
-    On a CPU with oneDNN, in float32, for a vocabulary at least 4x wider than the model, it runs
-    through oneDNN's inner product on a prepacked copy of the weight instead of the default BLAS
-    call: the same fp32 product (equal up to summation order, ~1e-6 relative), 1.2-1.6x faster
-    for these wide, flat shapes on the development CPU (an (8192 x 256) head: 1.54 vs 2.38 ms at
-    batch 8; GPT-2's (50257 x 768): 17.6 vs 28.7 ms; benchmarks/README.md). The copy (V·D floats)
-    is made again whenever the weight changes in place, tracked by its version counter.
+
+class Projection:
+    """x (B, in) -> F.linear(x, weight, bias) (B, out), possibly through a packed oneDNN copy.
+
+    With `pack_for` = the batch size, the weight is reordered for oneDNN's inner product
+    (`torch.ops.mkldnn._linear_pointwise`, the kernel torch's own CPU compiler uses); the copy is
+    made again whenever the weight changes in place (its version counter), so training between
+    steps is seen. Without it, a plain `F.linear`.
     """
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
-        self.weight, self.bias = weight, bias
-        v, d = weight.shape
-        self.onednn = (weight.device.type == "cpu" and weight.dtype == torch.float32
-                       and v >= 4 * d and torch.backends.mkldnn.is_available())
+    def __init__(self, linear: nn.Linear, pack_for: int | None = None) -> None:
+        self.weight, self.bias = linear.weight, linear.bias
+        self.pack_for = pack_for
         self._packed: torch.Tensor | None = None
         self._version = -1
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.onednn:
+        if self.pack_for is None:
             return F.linear(x, self.weight, self.bias)
         if self._packed is None or self.weight._version != self._version:
-            self._packed = self.weight.detach().to_mkldnn()
+            self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(), self.pack_for)
             self._version = self.weight._version
-        return torch.ops.aten.mkldnn_linear(x.contiguous().to_mkldnn(), self._packed,
-                                            self.bias).to_dense()
+        return torch.ops.mkldnn._linear_pointwise(x, self._packed, self.bias, "none", [], "")
+
+
+@dataclass
+class _Layer:
+    norm_attn: Norm
+    qkv: Projection
+    out: Projection
+    scale: float | None
+    norm_ff: Norm
+    up: Projection  # FeedForward.up, or SwiGLU.gate_up
+    down: Projection
+    activation: str  # "relu", "gelu", "gelu_tanh" or "swiglu"
 
 
 def _plain(module: nn.Module | None, *types: type) -> bool:
@@ -93,9 +100,9 @@ def _global_hooks() -> bool:
 
 
 class DecodePlan:
-    """The parameters of a GPT laid out for `step`; build one with `DecodePlan.build(gpt)`."""
+    """The parameters of a GPT laid out for `step`; build one with `DecodePlan.build(gpt, batch)`."""
 
-    def __init__(self, gpt: nn.Module, layers: list[_Layer]) -> None:
+    def __init__(self, gpt: nn.Module, layers: list[_Layer], project) -> None:
         self.tok = gpt.tok_emb.weight
         pos = gpt.pos_emb
         self.pos_table = (pos.weight if isinstance(pos, nn.Embedding) else
@@ -104,20 +111,21 @@ class DecodePlan:
         self.positions = gpt.positions
         self.layers = layers
         self.norm_f: Norm = gpt.norm_f.forward
-        self.head = HeadProjection(gpt.lm_head.weight, gpt.lm_head.bias)
+        self.head = project(gpt.lm_head)
         self.n_heads, self.d_model = gpt.config.n_heads, gpt.config.d_model
 
     @classmethod
-    def build(cls, gpt: nn.Module) -> DecodePlan | None:
-        """A plan over `gpt`'s parameters, or None when the model is not plain enough for one
-        (training mode, modules replaced or hooked, attention weights being recorded)."""
+    def build(cls, gpt: nn.Module, batch: int = 1) -> DecodePlan | None:
+        """A plan over `gpt`'s parameters for steps of `batch` rows, or None when the model is not
+        plain enough for one (training mode, modules replaced or hooked, attention weights being
+        recorded)."""
         if gpt.training or _global_hooks():
             return None
         norms = (nn.LayerNorm, RMSNorm)
         if not (_plain(gpt.norm_f, *norms) and _plain(gpt.lm_head, nn.Linear)
                 and _plain(gpt.tok_emb, nn.Embedding)):
             return None
-        layers = []
+        blocks = []
         for block in gpt.blocks:
             attn, ff = block.attn, block.ff
             if not (_plain(block, Block) and block.prenorm and block.cross is None
@@ -129,11 +137,20 @@ class DecodePlan:
             up, act = (ff.gate_up, "swiglu") if isinstance(ff, SwiGLU) else (ff.up, ff.activation)
             if not (_plain(up, nn.Linear) and _plain(ff.down, nn.Linear)):
                 return None
-            layers.append(_Layer(
-                block.norm_attn.forward, attn.qkv.weight, attn.qkv.bias, attn.out.weight,
-                attn.out.bias, attn.scale, block.norm_ff.forward, up.weight, up.bias,
-                ff.down.weight, ff.down.bias, act))
-        return cls(gpt, layers)
+            blocks.append((block, up, act))
+        weight = gpt.lm_head.weight
+        model_bytes = sum(p.numel() * p.element_size() for p in gpt.parameters())
+        pack = (weight.device.type == "cpu" and weight.dtype == torch.float32
+                and model_bytes <= PACK_MAX_MODEL_BYTES and _onednn_available())
+
+        def project(linear: nn.Linear) -> Projection:
+            big = pack and linear.weight.numel() >= PACK_MIN_ELEMENTS
+            return Projection(linear, batch if big else None)
+
+        layers = [_Layer(block.norm_attn.forward, project(block.attn.qkv), project(block.attn.out),
+                         block.attn.scale, block.norm_ff.forward, project(up),
+                         project(block.ff.down), act) for block, up, act in blocks]
+        return cls(gpt, layers, project)
 
     def step(self, cache: KVCache, ids: torch.Tensor) -> torch.Tensor:
         """Append ids (B,) at position `cache.length` (room reserved); return logits (B, V)."""
@@ -144,14 +161,13 @@ class DecodePlan:
             x = x + self.pos_table[t]
         positions = self.positions[t : t + 1] if self.rotary is not None else None
         for i, layer in enumerate(self.layers):
-            qkv = F.linear(layer.norm_attn(x), layer.qkv_w, layer.qkv_b)  # (B, 3D)
+            qkv = layer.qkv(layer.norm_attn(x))  # (B, 3D)
             q, k, v = qkv.view(b, 3, h, 1, d // h).unbind(1)  # 3 x (B, H, 1, Dh)
             if positions is not None:
                 q, k = self.rotary.forward(q, positions), self.rotary.forward(k, positions)
             keys, values = cache.update(i, k, v)  # (B, H, t + 1, Dh)
             y = F.scaled_dot_product_attention(q, keys, values, scale=layer.scale)  # (B, H, 1, Dh)
-            x = x + F.linear(y.reshape(b, d), layer.out_w, layer.out_b)
-            up = F.linear(layer.norm_ff(x), layer.up_w, layer.up_b)
-            x = x + F.linear(activate(up, layer.activation), layer.down_w, layer.down_b)
+            x = x + layer.out(y.reshape(b, d))
+            x = x + layer.down(activate(layer.up(layer.norm_ff(x)), layer.activation))
         cache.advance(1)
         return self.head(self.norm_f(x))

@@ -190,7 +190,7 @@ class GPT(TorchSavableMixin, nn.Module):
         Also lays out the parameters for the one-token steps that follow (`DecodePlan`), so a
         change to the model between generations (a swapped module, hooks, train mode) is seen.
         """
-        self._decode_plan = DecodePlan.build(self)
+        self._decode_plan = DecodePlan.build(self, batch=ids.shape[0])
         cache = self.new_cache(ids.shape[0], capacity)
         cache.reserve(ids.shape[1])
         h = self.hidden(ids, cache=cache)
