@@ -108,7 +108,7 @@ def bench(shape: str, batch: int, args, device: torch.device) -> dict:
             "identical_rows": f"{same}/{batch}", "target": TARGETS.get((shape, batch))}
 
 
-KERNEL_OPS = ("aten::addmm", "aten::mm", "aten::bmm", "aten::addmv", "aten::mv", "aten::mkldnn_linear",
+KERNEL_OPS = ("aten::addmm", "aten::mm", "aten::bmm", "aten::addmv", "aten::mv", "mkldnn::_linear_pointwise",
               "aten::_scaled_dot_product_flash_attention_for_cpu")
 
 
