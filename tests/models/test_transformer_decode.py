@@ -146,3 +146,16 @@ def test_small_or_large_models_are_not_packed(monkeypatch):
     monkeypatch.setattr(decode, "PACK_MAX_MODEL_BYTES", 1000)  # "too large to copy"
     plan = decode.DecodePlan.build(model, batch=2)
     assert plan.head.pack_for is None
+
+
+def test_a_failing_onednn_kernel_falls_back_to_blas(monkeypatch):
+    class Broken:
+        def _reorder_linear_weight(self, *args):
+            raise RuntimeError("no such kernel in this build")
+
+    layer = torch.nn.Linear(8, 16)
+    proj = decode.Projection(layer, pack_for=2)
+    monkeypatch.setattr(torch.ops, "mkldnn", Broken())
+    x = torch.randn(2, 8)
+    torch.testing.assert_close(proj(x), layer(x))
+    assert proj.pack_for is None

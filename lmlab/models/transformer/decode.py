@@ -26,6 +26,7 @@ Linear such as LoRA, forward hooks, attention weights being recorded) gets `None
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from lmlab.models.transformer.kv_cache import KVCache
 from lmlab.models.transformer.layers import Block, FeedForward, RMSNorm, SwiGLU, activate
 
 Norm = Callable[[torch.Tensor], torch.Tensor]
+log = logging.getLogger("lmlab")
 
 
 #: weights from this many elements up are packed for oneDNN (tests lower it).
@@ -68,10 +70,16 @@ class Projection:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.pack_for is None:
             return F.linear(x, self.weight, self.bias)
-        if self._packed is None or self.weight._version != self._version:
-            self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(), self.pack_for)
-            self._version = self.weight._version
-        return torch.ops.mkldnn._linear_pointwise(x, self._packed, self.bias, "none", [], "")
+        try:
+            if self._packed is None or self.weight._version != self._version:
+                self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(),
+                                                                       self.pack_for)
+                self._version = self.weight._version
+            return torch.ops.mkldnn._linear_pointwise(x, self._packed, self.bias, "none", [], "")
+        except RuntimeError as err:  # a torch build whose oneDNN lacks this kernel: plain BLAS
+            log.debug("oneDNN projection unavailable (%s); using F.linear", err)
+            self.pack_for, self._packed = None, None
+            return F.linear(x, self.weight, self.bias)
 
 
 @dataclass
