@@ -65,9 +65,10 @@ def start_model(model: Any, ids: torch.Tensor, capacity: int) -> tuple[Any, torc
     return model.start(ids)
 
 
-def _top(logits: torch.Tensor, lse: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    values, ids = logits.topk(k, dim=-1)
-    return ids, values - lse[:, None]
+def _top(log_probs: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k best (ids, log-probs) of each row of log_probs (B, V): 2 x (B, k)."""
+    values, ids = log_probs.topk(k, dim=-1)
+    return ids, values
 
 
 def token_steps(model: Any, ids: torch.Tensor, *, max_new_tokens: int,
@@ -89,17 +90,16 @@ def token_steps(model: Any, ids: torch.Tensor, *, max_new_tokens: int,
         with torch.inference_mode():
             logits = logits.float()
             scores = apply_processors(processors, logits, history[:, : t0 + t]) if processors else logits
-            lse = logits.logsumexp(dim=-1)
+            model_lp = logits.log_softmax(dim=-1)  # (B, V), one fused pass
             if sample:
                 tokens = torch.multinomial(scores.softmax(dim=-1), 1, generator=generator).squeeze(1)
-                log_probs = logits.gather(1, tokens[:, None]).squeeze(1) - lse
+                log_probs = model_lp.gather(1, tokens[:, None]).squeeze(1)
             elif scores is logits:  # plain greedy: the best logit is the chosen token's
-                best, tokens = logits.max(dim=-1)
-                log_probs = best - lse
+                log_probs, tokens = model_lp.max(dim=-1)
             else:
                 tokens = scores.argmax(dim=-1)
-                log_probs = logits.gather(1, tokens[:, None]).squeeze(1) - lse
-            top = _top(logits, lse, top_logprobs) if top_logprobs else (None, None)
+                log_probs = model_lp.gather(1, tokens[:, None]).squeeze(1)
+            top = _top(model_lp, top_logprobs) if top_logprobs else (None, None)
         yield Step(tokens, log_probs, *top)
         if t + 1 < max_new_tokens:
             with torch.inference_mode():
@@ -147,8 +147,7 @@ def _beam_search(model, ids, width, max_new, processors, length_penalty, early_s
 
     for t in range(max_new):
         logits = logits.float()
-        lse = logits.logsumexp(dim=-1, keepdim=True)
-        model_lp = logits - lse  # (BW, V)
+        model_lp = logits.log_softmax(dim=-1)  # (BW, V)
         lp = (model_lp if not processors else
               apply_processors(processors, logits, history[:, : t0 + t]).log_softmax(dim=-1))
         vocab = lp.shape[-1]
@@ -157,7 +156,7 @@ def _beam_search(model, ids, width, max_new, processors, length_penalty, early_s
         src_beam = (cand_idx // vocab).tolist()
         cand_tok = (cand_idx % vocab).tolist()
         cand_sc = cand_scores.tolist()
-        top = _top(logits, lse.squeeze(1), top_k) if top_k else None
+        top = _top(model_lp, top_k) if top_k else None
         next_src: list[int] = []
         next_tok: list[int] = []
         next_sc: list[float] = []
