@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -80,14 +81,6 @@ def evaluate(wv, world_questions=None) -> dict[str, tuple[float, str]]:
             r = wv.evaluate_similarity(f)
             out[name] = (r.spearman, f"{r.pairs_used}/{r.pairs}")
     return out
-
-
-def mean_sd(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for one value)."""
-    m = sum(values) / len(values)
-    if len(values) < 2:
-        return m, 0.0
-    return m, (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5
 
 
 def main() -> int:
@@ -169,7 +162,8 @@ def main() -> int:
                 sel = [r for r in rows if r[0] == arch and r[1] == impl]
                 if sel:
                     speed = sum(r[2] for r in sel) / len(sel)
-                    cells = [mean_sd([r[4][k][0] for r in sel]) for k in keys]
+                    cells = [(statistics.mean(v), statistics.stdev(v)) for v in
+                             ([r[4][k][0] for r in sel] for k in keys)]
                     print(f"| {arch} | {impl} | {speed:,.0f} | - | "
                           + " | ".join(f"{m:.3f} ± {sd:.3f}" for m, sd in cells) + " |")
     return 0

@@ -113,12 +113,12 @@ class Word2VecConfig(Config):
             check_range("max_row_updates", self.max_row_updates, 1)
 
 
-def resolved_batch_size(config: Word2VecConfig, device_type: str, n_words: int = 10**9) -> int:
+def resolved_batch_size(config: Word2VecConfig, device_type: str, n_words: int) -> int:
     """Pairs per update: `config.batch_size`, or by default 16384 on a GPU (throughput) and on
     CPU n_words / 64 clipped to 512..2048 for skip-gram and to 2048..8192 for CBOW (one example
     per centre); the clipping keeps small corpora, which need the updates more than the speed, on
     small batches. On a million Spanish words these (2048, 8192) matched or beat the accuracy of
-    smaller batches (768 skip-gram pairs, 2048 CBOW) at 1.3-1.7x their speed, given the row cap
+    smaller batches (768 skip-gram pairs, 2048 CBOW) at 1.2-1.7x their speed, given the row cap
     of 128 (see `Word2VecConfig.max_row_updates`)."""
     if config.batch_size is not None:
         return config.batch_size

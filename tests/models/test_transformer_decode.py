@@ -28,15 +28,20 @@ def _tiny(**kw) -> GPT:
     return model
 
 
-def _module_steps(model: GPT, ids: torch.Tensor, n_prompt: int) -> list[torch.Tensor]:
-    """Logits of each step through the modules (the plan switched off)."""
+def _steps(model: GPT, ids: torch.Tensor, n_prompt: int, *, plan: bool = True):
+    """(final state, logits of the prompt and of each step); `plan=False`: through the modules."""
     state, logits = model.start(ids[:, :n_prompt])
-    model._decode_plan = None
+    if not plan:
+        model._decode_plan = None
     out = [logits]
     for t in range(n_prompt, ids.shape[1]):
         state, logits = model.step(state, ids[:, t])
         out.append(logits)
-    return out
+    return state, out
+
+
+def _module_steps(model: GPT, ids: torch.Tensor, n_prompt: int) -> list[torch.Tensor]:
+    return _steps(model, ids, n_prompt, plan=False)[1]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -44,12 +49,8 @@ def test_plan_steps_equal_module_steps(variant):
     model = _tiny(**variant)
     ids = torch.randint(0, 50, (3, 14), generator=torch.Generator().manual_seed(1))
     expected = _module_steps(model, ids, 5)
-    state, logits = model.start(ids[:, :5])
+    state, got = _steps(model, ids, 5)
     assert model._decode_plan is not None
-    got = [logits]
-    for t in range(5, 14):
-        state, logits = model.step(state, ids[:, t])
-        got.append(logits)
     for a, b in zip(got, expected, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     assert state.length == 14
@@ -112,13 +113,9 @@ def test_packed_projections_equal_the_module_path(variant, monkeypatch):
     model = _tiny(**variant)
     ids = torch.randint(0, 50, (3, 10), generator=torch.Generator().manual_seed(6))
     expected = _module_steps(model, ids, 4)
-    state, logits = model.start(ids[:, :4])
+    _, got = _steps(model, ids, 4)
     plan = model._decode_plan
     assert plan.head.pack_for == 3 and all(layer.qkv.pack_for == 3 for layer in plan.layers)
-    got = [logits]
-    for t in range(4, 10):
-        state, logits = model.step(state, ids[:, t])
-        got.append(logits)
     for a, b in zip(got, expected, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 

@@ -1,8 +1,9 @@
 """One-token decoding steps for GPT with plain function calls: same arithmetic, fewer Python calls.
 
-A decoding step of a small model on a CPU is a few dozen matrix-vector products of a few hundred
-microseconds in all; running them through the nested modules (Block -> MultiHeadAttention ->
-Linear ...) costs about 450 Python calls per token, as much time again as the arithmetic. A
+A decoding step of a small model on a CPU is a few dozen matrix-vector products; running them
+through the nested modules (Block -> MultiHeadAttention -> Linear ...) costs about 450 Python
+calls per token (5-8% of a step of the 4-layer, 256-wide benchmark model: 2.99 against 2.76 ms
+at batch 1, 5.73 against 5.40 ms at batch 8). A
 `DecodePlan` gathers each layer's parameters once per generation (references to the parameters,
 not copies) and `DecodePlan.step` runs a layer as ~15 `torch.nn.functional` calls on (B, D) rows:
 
@@ -110,7 +111,7 @@ def _global_hooks() -> bool:
 class DecodePlan:
     """The parameters of a GPT laid out for `step`; build one with `DecodePlan.build(gpt, batch)`."""
 
-    def __init__(self, gpt: nn.Module, layers: list[_Layer], project) -> None:
+    def __init__(self, gpt: nn.Module, layers: list[_Layer], head: Projection) -> None:
         self.tok = gpt.tok_emb.weight
         pos = gpt.pos_emb
         self.pos_table = (pos.weight if isinstance(pos, nn.Embedding) else
@@ -119,7 +120,7 @@ class DecodePlan:
         self.positions = gpt.positions
         self.layers = layers
         self.norm_f: Norm = gpt.norm_f.forward
-        self.head = project(gpt.lm_head)
+        self.head = head
         self.n_heads, self.d_model = gpt.config.n_heads, gpt.config.d_model
 
     @classmethod
@@ -158,7 +159,7 @@ class DecodePlan:
         layers = [_Layer(block.norm_attn.forward, project(block.attn.qkv), project(block.attn.out),
                          block.attn.scale, block.norm_ff.forward, project(up),
                          project(block.ff.down), act) for block, up, act in blocks]
-        return cls(gpt, layers, project)
+        return cls(gpt, layers, project(gpt.lm_head))
 
     def step(self, cache: KVCache, ids: torch.Tensor) -> torch.Tensor:
         """Append ids (B,) at position `cache.length` (room reserved); return logits (B, V)."""

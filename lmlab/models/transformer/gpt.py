@@ -145,9 +145,7 @@ class GPT(TorchSavableMixin, nn.Module):
         """
         _b, t = ids.shape
         start = cache.length if cache is not None else 0
-        if start + t > self.config.max_seq_len:
-            raise DataError(f"sequence of {start + t} tokens exceeds max_seq_len="
-                            f"{self.config.max_seq_len}", fix="shorten the input or the generation")
+        self._check_length(start + t)
         positions = self.positions[start : start + t]  # (T,)
         x = self.tok_emb(ids)  # (B, T, D)
         if self.pos_emb is not None:
@@ -165,6 +163,11 @@ class GPT(TorchSavableMixin, nn.Module):
             cache.advance(t)
         x = self.norm_f(x)
         return (x, states) if all_layers else x
+
+    def _check_length(self, n_tokens: int) -> None:
+        if n_tokens > self.config.max_seq_len:
+            raise DataError(f"sequence of {n_tokens} tokens exceeds max_seq_len="
+                            f"{self.config.max_seq_len}", fix="shorten the input or the generation")
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Teacher-forced logits (B, T, V) for ids (B, T): position t predicts token t + 1."""
@@ -199,9 +202,7 @@ class GPT(TorchSavableMixin, nn.Module):
     @torch.inference_mode()
     def step(self, state: KVCache, ids: torch.Tensor) -> tuple[KVCache, torch.Tensor]:
         """Append ids (B,) to the cached context (in place); return (cache, logits (B, V))."""
-        if state.length + 1 > self.config.max_seq_len:
-            raise DataError(f"sequence of {state.length + 1} tokens exceeds max_seq_len="
-                            f"{self.config.max_seq_len}", fix="shorten the input or the generation")
+        self._check_length(state.length + 1)
         state.reserve(1)
         plan = self._decode_plan
         if plan is not None and not self.training:
