@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, emit, read_texts
+from lmlab.cli.common import add_command, add_group, emit, read_texts
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
@@ -28,11 +28,9 @@ _TAGS = re.compile(r"<[^>]{1,20}>")
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "classify", common, help="train and apply an RNN text classifier",
-                        description="Bidirectional RNN text classification.",
-                        example="lmlab classify train --data reviews.jsonl -o runs/clf")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "classify", common, help="train and apply an RNN text classifier",
+                    description="Bidirectional RNN text classification.",
+                    example="lmlab classify train --data reviews.jsonl -o runs/clf")
     p = add_command(sub, "train", common, help="train a BiRNN classifier on labelled texts",
                     example="lmlab classify train --data reviews.jsonl --valid-fraction 0.1 -o runs/clf")
     p.add_argument("--data", help="JSONL (.gz) with text and label fields, or TSV (default: world reviews)")

@@ -18,6 +18,17 @@ def add_command(subparsers: Any, name: str, common: argparse.ArgumentParser, *, 
         epilog=f"example:\n  {example.strip()}", formatter_class=HELP_FORMATTER)
 
 
+def add_group(subparsers: Any, name: str, common: argparse.ArgumentParser, *, help: str,
+              example: str, description: str | None = None, title: str = "actions",
+              metavar: str = "ACTION") -> Any:
+    """Add a command group (`lmlab NAME ACTION ...`) that prints its own help when no action is
+    given; returns the subparsers to add its actions to."""
+    group = add_command(subparsers, name, common, help=help, example=example,
+                        description=description)
+    group.set_defaults(group_parser=group)
+    return group.add_subparsers(title=title, metavar=metavar)
+
+
 def emit(args: argparse.Namespace, data: Any, text: str | None = None) -> None:
     """Print a result: JSON on stdout with --json (human text then goes to stderr), else the text."""
     if getattr(args, "json", False):

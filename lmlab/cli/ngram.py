@@ -6,16 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, add_group, emit
 
 SMOOTHING_CHOICES = ("kneser_ney", "mle", "add_k", "stupid_backoff")
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "ngram", common, help="count-based n-gram language models",
-                        example="lmlab ngram train corpus.txt -o models/trigram --order 3")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "ngram", common, help="count-based n-gram language models",
+                    example="lmlab ngram train corpus.txt -o models/trigram --order 3")
 
     p = add_command(sub, "train", common, help="count a corpus (one sentence per line) into a model",
                     example="lmlab ngram train quijote.txt -o models/kn5 --order 5 --min-count 2")

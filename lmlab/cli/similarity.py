@@ -11,7 +11,7 @@ import argparse
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, add_group, emit
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
@@ -25,11 +25,9 @@ DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "similarity", common, help="train and apply sentence-similarity encoders",
-                        description="Siamese RNN sentence encoders and cosine similarity.",
-                        example='lmlab similarity score "El gato duerme." "Un felino descansa."')
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "similarity", common, help="train and apply sentence-similarity encoders",
+                    description="Siamese RNN sentence encoders and cosine similarity.",
+                    example='lmlab similarity score "El gato duerme." "Un felino descansa."')
     p = add_command(sub, "train", common, help="train a siamese RNN encoder on scored sentence pairs",
                     example="lmlab similarity train --data pairs.tsv --steps 500 -o runs/siamese")
     p.add_argument("--data", help="TSV/JSONL of (a, b, score) (default: the world's sentence pairs, similarity 0-5)")

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, add_group, emit
 from lmlab.errors import DataError
 
 STDIN = "-"
@@ -87,11 +87,9 @@ def write_lines(args: argparse.Namespace, items: Iterable[Any], render: Callable
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "text", common,
-                        help="normalise, split sentences, tokenise, stem, remove stop words",
-                        example="lmlab text words quijote.txt --pipeline 'nfc lower words'")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "text", common,
+                    help="normalise, split sentences, tokenise, stem, remove stop words",
+                    example="lmlab text words quijote.txt --pipeline 'nfc lower words'")
 
     p = add_command(sub, "normalize", common, help="normalise text line by line",
                     example="echo '  ¿QUÉ   tal? @ana 😀' | lmlab text normalize --lower "

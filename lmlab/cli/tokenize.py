@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, add_group, emit
 from lmlab.cli.text import add_input_options, input_lines, nonempty, write_lines
 from lmlab.errors import DataError
 
@@ -23,11 +23,9 @@ _BATCH = 1000
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     from lmlab.text.tokenizers import KINDS, TEMPLATES
 
-    group = add_command(subparsers, "tokenize", common,
-                        help="train tokenizers (word, char, BPE, WordPiece, Unigram), encode, decode",
-                        example="lmlab tokenize train bpe quijote.txt -o tok.json --vocab-size 8000")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "tokenize", common,
+                    help="train tokenizers (word, char, BPE, WordPiece, Unigram), encode, decode",
+                    example="lmlab tokenize train bpe quijote.txt -o tok.json --vocab-size 8000")
 
     p = add_command(sub, "train", common, help="train a tokenizer and save it as tokenizer.json",
                     example="lmlab tokenize train bpe corpus/ -o bpe.json --vocab-size 8000")

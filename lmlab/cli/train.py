@@ -13,7 +13,7 @@ import argparse
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, add_group, emit
 
 
 def add_training_options(p: argparse.ArgumentParser, *, steps: int | None = None, lr: float = 3e-3,
@@ -89,11 +89,10 @@ def add_rnn_options(p: argparse.ArgumentParser, *, cell: str = "lstm", d_embed: 
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "train", common, help="train neural models (RNN language models)",
-                        description="Train neural models with the one Trainer.",
-                        example="lmlab train rnn --cell gru --steps 1000 -o runs/gru")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="models", metavar="MODEL")
+    sub = add_group(subparsers, "train", common, help="train neural models (RNN language models)",
+                    description="Train neural models with the one Trainer.",
+                    example="lmlab train rnn --cell gru --steps 1000 -o runs/gru",
+                    title="models", metavar="MODEL")
     p = add_command(sub, "rnn", common, help="train an RNN (Elman/LSTM/GRU) language model",
                     example="lmlab train rnn --cell lstm --steps 2000 -o runs/lstm   # on the world")
     p.add_argument("--corpus", help="text file or folder, one sentence per line (default: the world)")

@@ -11,7 +11,7 @@ import argparse
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, emit, read_texts
+from lmlab.cli.common import add_command, add_group, emit, read_texts
 from lmlab.cli.train import (
     add_rnn_options,
     add_training_options,
@@ -24,11 +24,9 @@ from lmlab.cli.train import (
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "translate", common, help="train and run an RNN translation model",
-                        description="Seq2seq RNN with attention (Bahdanau or Luong).",
-                        example='lmlab translate run --model runs/es-en/model "¿Dónde está?"')
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "translate", common, help="train and run an RNN translation model",
+                    description="Seq2seq RNN with attention (Bahdanau or Luong).",
+                    example='lmlab translate run --model runs/es-en/model "¿Dónde está?"')
     p = add_command(sub, "train", common, help="train a seq2seq model on sentence pairs",
                     example="lmlab translate train --data spa.txt --source-field 2 --target-field 1 "
                             "--steps 2000 -o runs/es-en")

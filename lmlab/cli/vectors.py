@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, add_group, emit
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "vectors", common,
-                        help="bag of words, TF-IDF, co-occurrence/PPMI/SVD word vectors, neighbours",
-                        example="lmlab vectors tfidf reviews.txt --top 5")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "vectors", common,
+                    help="bag of words, TF-IDF, co-occurrence/PPMI/SVD word vectors, neighbours",
+                    example="lmlab vectors tfidf reviews.txt --top 5")
 
     for name, helptext, example in (
         ("bow", "bag-of-words counts of each document (one per line)",

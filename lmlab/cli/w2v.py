@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lmlab.cli.common import add_command, emit, show_progress
+from lmlab.cli.common import add_command, add_group, emit, show_progress
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "w2v", common, help="word2vec: train, neighbours, analogies, evaluation, plots",
-                        description="Skip-gram/CBOW word vectors and the tools around them.",
-                        example="lmlab w2v train novelas/ -o vectores && lmlab w2v similar vectores rey")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "w2v", common, help="word2vec: train, neighbours, analogies, evaluation, plots",
+                    description="Skip-gram/CBOW word vectors and the tools around them.",
+                    example="lmlab w2v train novelas/ -o vectores && lmlab w2v similar vectores rey")
 
     p = add_command(sub, "train", common, help="train skip-gram or CBOW with negative sampling",
                     example="lmlab w2v train novelas/ --arch skipgram --epochs 5 -o vectores")
@@ -35,7 +33,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate (0.025)")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=None,
-                   help="pairs per update (default on CPU: corpus words / 64 within 512..2048 for skip-gram, 2048..8192 for CBOW; 16384 on GPU)")
+                   help="pairs per update (default on CPU: corpus words / 64, within 512..2048 "
+                        "for skip-gram and 2048..8192 for CBOW; 16384 on GPU)")
     p.add_argument("--workers", type=int, default=2, help="CPU threads (2)")
     p.add_argument("--keep-case", action="store_true", help="do not lower-case the text")
     p.add_argument("--world-sentences", type=int, default=50_000,

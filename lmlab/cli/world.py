@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, add_group, emit
 
 SPLITS = ("train", "valid", "test")
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    group = add_command(subparsers, "world", common,
-                        help="the embedded synthetic Spanish/English world with exact ground truth",
-                        example="lmlab world generate lm -o world.txt --n-tokens 1000000")
-    group.set_defaults(group_parser=group)
-    sub = group.add_subparsers(title="actions", metavar="ACTION")
+    sub = add_group(subparsers, "world", common,
+                    help="the embedded synthetic Spanish/English world with exact ground truth",
+                    example="lmlab world generate lm -o world.txt --n-tokens 1000000")
 
     from lmlab.data.world.export import kinds
 
