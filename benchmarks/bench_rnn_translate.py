@@ -44,10 +44,12 @@ def main() -> None:
 
     import torch
 
+    from lmlab.apps.translate import translate
     from lmlab.data.corpus import iter_lines
+    from lmlab.metrics.translation import corpus_scores
     from lmlab.models.rnn.seq2seq import Seq2SeqConfig
     from lmlab.train import TrainConfig
-    from lmlab.train.translation import corpus_scores, train_seq2seq, translate
+    from lmlab.train.translation import train_seq2seq
 
     torch.set_num_threads(args.threads)
     pairs = [line.split("\t")[:2] for line in iter_lines(args.data) if "\t" in line]

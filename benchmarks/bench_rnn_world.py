@@ -56,10 +56,11 @@ def main() -> None:
     import torch
 
     from lmlab.data.world import World
+    from lmlab.models.base import perplexity
     from lmlab.models.ngram import NGramLM
     from lmlab.models.rnn.lm import RNNLMConfig
     from lmlab.train import TrainConfig
-    from lmlab.train.recipes import lm_perplexity, train_rnn_lm
+    from lmlab.train.recipes import train_rnn_lm
 
     torch.set_num_threads(args.threads)
     world = World(seed=args.seed)
@@ -81,7 +82,7 @@ def main() -> None:
         t0 = time.perf_counter()
         model, _ = train_rnn_lm(train, valid, cfg, tc, seq_len=args.seq_len, batch_size=args.batch_size)
         seconds = time.perf_counter() - t0
-        rows[f"{cell.upper()} LM"] = {"ppl": lm_perplexity(model, test).ppl, "seconds": seconds,
+        rows[f"{cell.upper()} LM"] = {"ppl": perplexity(model, test).ppl, "seconds": seconds,
                                       "tokens_seen": args.steps * args.batch_size * args.seq_len,
                                       "probes": probe_accuracy(model, probes)}
     print(f"world seed {args.seed}: {args.train_sentences} train sentences ({n_train_tokens} tokens), "

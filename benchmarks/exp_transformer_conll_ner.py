@@ -77,9 +77,9 @@ def batches(rows, batch_size: int, pad_id: int):
 
 
 def main() -> int:
+    from lmlab.io.packaged import load_sentence_encoder
     from lmlab.metrics.ner import entity_f1
     from lmlab.models.transformer.bert import BERT, BERTConfig, BertTagger
-    from lmlab.models.transformer.sentence import load_sentence_encoder
     from lmlab.train import TrainConfig, Trainer
     from lmlab.train.pretraining import token_tagging
 

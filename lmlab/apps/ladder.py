@@ -3,13 +3,16 @@
     result = run_ladder(LadderConfig.preset("quick"))        # the embedded world by default
     result = run_ladder(LadderConfig(), corpus="mis_textos/")  # or the user's text
     write_outputs(result, "ladder-out")                         # JSON + one HTML report
+    run_ladder(LadderConfig(), models_dir="ladder-out/models")  # and keep every trained model
 
 One word-level vocabulary and one train/valid/test split serve every model, so their test
 perplexities count the same tokens (every word and every end of sentence, never the start) and
 can be compared with each other and, on the world, with the exact entropy floor of the test text.
 The rungs: unigram, bigram, Kneser-Ney trigram and 5-gram; Elman RNN, LSTM and GRU; a small GPT;
-word2vec on the same text. Every model is scored, probed and sampled through the one
-`LanguageModel` interface (`lmlab.models.base`), never per family.
+word2vec on the same text. Every model is scored (`lmlab.perplexity`), probed and sampled through
+the one `LanguageModel` interface (`lmlab.models.base`), never per family, and can be saved under
+`models_dir/<slug>` (`unigram`, `bigram`, `trigram`, `5gram`, `elman`, `lstm`, `gru`, `gpt`,
+`word2vec`), ready for `lmlab generate`, `lmlab eval` and `lmlab.load`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import torch
 
 from lmlab.config import Config
 from lmlab.errors import DataError
-from lmlab.models.base import token_log_probs
+from lmlab.models.base import perplexity, token_log_probs
 
 log = logging.getLogger("lmlab")
 
@@ -94,15 +97,20 @@ class LadderData:
 
 @dataclasses.dataclass
 class RungResult:
-    """One model's figures. `ppl` is test perplexity per token (end of sentence included)."""
+    """One model's figures. `ppl` is test perplexity per token (end of sentence included) over
+    `n_tokens` scored test tokens; `slug` names its folder under `models_dir`, `path` is where it
+    was saved (None when not)."""
 
     name: str
+    slug: str
     family: str
     ppl: float
     bits_per_token: float
+    n_tokens: int
     n_params: int
     train_seconds: float
     tokens_per_s: float
+    path: str | None = None
     curve: tuple[list[float], list[float]] | None = None
     probe_accuracy: dict[int, float] = dataclasses.field(default_factory=dict)
     samples: dict[str, list[str]] = dataclasses.field(default_factory=dict)
@@ -116,6 +124,7 @@ class LadderResult:
     config: LadderConfig
     source: str
     n_tokens: dict[str, int]
+    n_sentences: dict[str, int]
     vocab_size: int
     floor: dict[str, float] | None
     rungs: list[RungResult]
@@ -125,6 +134,7 @@ class LadderResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"config": self.config.to_dict(), "source": self.source, "n_tokens": self.n_tokens,
+                "n_sentences": self.n_sentences,
                 "vocab_size": self.vocab_size, "floor": self.floor,
                 "rungs": [r.to_dict() for r in self.rungs], "word2vec": self.word2vec,
                 "prompts": self.prompts, "seconds": self.seconds}
@@ -183,8 +193,8 @@ def _take_tokens(sentences: list[Tokens], n_tokens: int) -> list[Tokens]:
 # ------------------------------------------------------------------------------------ rungs
 #: (name, order, smoothing): Laplace for the unigram (Kneser-Ney has no lower order to back off
 #: to there), interpolated modified Kneser-Ney above it.
-NGRAM_RUNGS = (("unigrama", 1, "add_k"), ("bigrama KN", 2, "kneser_ney"),
-               ("trigrama KN", 3, "kneser_ney"), ("5-grama KN", 5, "kneser_ney"))
+NGRAM_RUNGS = (("unigrama", "unigram", 1, "add_k"), ("bigrama KN", "bigram", 2, "kneser_ney"),
+               ("trigrama KN", "trigram", 3, "kneser_ney"), ("5-grama KN", "5gram", 5, "kneser_ney"))
 RNN_RUNGS = (("RNN de Elman", "elman"), ("LSTM", "lstm"), ("GRU", "gru"))
 
 
@@ -192,15 +202,17 @@ def _ngram_rungs(data: LadderData, config: LadderConfig) -> list[tuple[RungResul
     from lmlab.models.ngram import NGramLM
 
     out = []
-    for name, order, smoothing in NGRAM_RUNGS:
+    test_texts = [" ".join(s) for s in data.test]
+    for name, slug, order, smoothing in NGRAM_RUNGS:
         t0 = time.perf_counter()
         model = NGramLM(order=order, smoothing=smoothing, min_count=config.min_count).fit(data.train)
         seconds = time.perf_counter() - t0
-        ppl = model.perplexity(data.test)
+        ppl = perplexity(model, test_texts)
         # A count model's "parameters": the n-grams it stores, over all orders.
         n_params = int(sum(len(k) for k in model.tables.keys)) if model.tables is not None else 0
-        out.append((RungResult(name, "n-grama", ppl.ppl, ppl.bits_per_token, n_params, seconds,
-                               data.n_tokens("train") / max(seconds, 1e-9)), model))
+        out.append((RungResult(name, slug, "n-grama", ppl.ppl, ppl.bits_per_token, ppl.n_tokens,
+                               n_params, seconds, data.n_tokens("train") / max(seconds, 1e-9)),
+                    model))
         log.info("%s: ppl %.2f (%.1fs)", name, ppl.ppl, seconds)
     return out
 
@@ -209,29 +221,28 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
                   ) -> list[tuple[RungResult, Any]]:
     from lmlab.models.rnn.lm import RNNLanguageModel, RNNLMConfig
     from lmlab.models.transformer.gpt import GPT, GPTConfig
-    from lmlab.train.recipes import lm_perplexity, train_causal_lm
+    from lmlab.train.recipes import train_causal_lm
     from lmlab.train.trainer import TrainConfig
 
     train_texts = [" ".join(s) for s in data.train]
     valid_texts = [" ".join(s) for s in data.valid]
     test_texts = [" ".join(s) for s in data.test]
     vocab_size = tokenizer.get_vocab_size()
-    specs: list[tuple[str, str, int, float, Any]] = [
-        (name, "RNN", config.rnn_steps, 3e-3 if cell != "elman" else 2e-3,
+    specs: list[tuple[str, str, str, int, float, Any]] = [
+        (name, cell, "RNN", config.rnn_steps, 3e-3 if cell != "elman" else 2e-3,
          RNNLMConfig(vocab_size=vocab_size, d_embed=config.rnn_hidden // 2, d_hidden=config.rnn_hidden,
                      cell=cell))
         for name, cell in RNN_RUNGS]
     # Rotary positions: measured better than learned ones on the world at these budgets
     # (benchmarks/exp_transformer_world.py), and with nothing to learn per position.
-    specs.append(("GPT", "Transformer", config.gpt_steps, 2e-3,
+    specs.append(("GPT", "gpt", "Transformer", config.gpt_steps, 2e-3,
                   GPTConfig(vocab_size=vocab_size, max_seq_len=context_length(data, config),
                             d_model=config.gpt_d_model, n_layers=config.gpt_layers,
                             n_heads=config.gpt_heads, pos="rotary")))
     out = []
-    for name, family, steps, lr, model_cfg in specs:
+    for name, slug, family, steps, lr, model_cfg in specs:
         torch.manual_seed(config.seed)
-        model = RNNLanguageModel(model_cfg, tokenizer) if family == "RNN" else GPT(model_cfg)
-        model.tokenizer = tokenizer
+        model = (RNNLanguageModel if family == "RNN" else GPT)(model_cfg, tokenizer)
         train_cfg = TrainConfig(max_steps=steps, lr=lr, warmup_steps=max(steps // 20, 1),
                                 eval_every=max(steps // 4, 1), eval_batches=8, seed=config.seed,
                                 device=config.device, out_dir=str(work / name.replace(" ", "_")),
@@ -245,15 +256,16 @@ def _neural_rungs(data: LadderData, tokenizer: Any, config: LadderConfig, work: 
                                          seq_len=seq_len, batch_size=config.batch_size)
         seconds = time.perf_counter() - t0
         model = model.to("cpu").eval()
-        ppl = lm_perplexity(model, test_texts, tokenizer)
+        ppl = perplexity(model, test_texts)
         tokens_per_step = config.batch_size * seq_len
         tokens_seen = steps * tokens_per_step
         train_records = [r for r in history.records if r["split"] == "train"]
         curve = ([float(r["step"] * tokens_per_step) for r in train_records],
                  [float(r["loss"]) for r in train_records])
         n_params = sum(p.numel() for p in model.parameters())
-        out.append((RungResult(name, family, ppl.ppl, ppl.bits_per_token, n_params, seconds,
-                               tokens_seen / max(seconds, 1e-9), curve), model))
+        out.append((RungResult(name, slug, family, ppl.ppl, ppl.bits_per_token, ppl.n_tokens,
+                               n_params, seconds, tokens_seen / max(seconds, 1e-9), curve=curve),
+                    model))
         log.info("%s: ppl %.2f (%.1fs)", name, ppl.ppl, seconds)
     return out
 
@@ -391,7 +403,8 @@ def _frequent_content_words(sentences: list[Tokens], n: int) -> list[str]:
 
 # ------------------------------------------------------------------------------------ run
 def run_ladder(config: LadderConfig | None = None, corpus: str | Path | None = None, *,
-               work_dir: str | Path | None = None) -> tuple[LadderResult, Any]:
+               work_dir: str | Path | None = None, models_dir: str | Path | None = None
+               ) -> tuple[LadderResult, Any]:
     """Train and compare the whole ladder; returns the figures and the word vectors.
 
     Args:
@@ -399,18 +412,19 @@ def run_ladder(config: LadderConfig | None = None, corpus: str | Path | None = N
         corpus: a text file or folder; None = the embedded world.
         work_dir: where training runs keep their token arrays and checkpoints (a temporary folder
             by default).
+        models_dir: save every trained model under `models_dir/<slug>` (None: keep none).
     """
     config = config or LadderConfig()
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:
-        return _run(config, corpus, work_dir)
+        return _run(config, corpus, work_dir, models_dir)
     finally:
         torch.set_num_threads(threads)
 
 
-def _run(config: LadderConfig, corpus: str | Path | None, work_dir: str | Path | None
-         ) -> tuple[LadderResult, Any]:
+def _run(config: LadderConfig, corpus: str | Path | None, work_dir: str | Path | None,
+         models_dir: str | Path | None) -> tuple[LadderResult, Any]:
     t0 = time.perf_counter()
     torch.manual_seed(config.seed)
     data = world_data(config) if corpus is None else corpus_data(corpus, config)
@@ -427,14 +441,19 @@ def _run(config: LadderConfig, corpus: str | Path | None, work_dir: str | Path |
         if data.probes:
             rung.probe_accuracy = probe_accuracy(model, data.probes, tokenizer)
         rung.samples = sample_texts(model, prompts, tokenizer, config)
+        if models_dir is not None:
+            rung.path = str(model.save(Path(models_dir) / rung.slug))
         rungs.append(rung)
     w2v, wv = word2vec_rung(data, config)
+    if models_dir is not None:
+        w2v["path"] = str(wv.save(Path(models_dir) / "word2vec"))
     floor = None
     if data.floor is not None:
         floor = {"ppl": data.floor.ppl, "bits_per_token": data.floor.bits_per_token}
     result = LadderResult(
         config=config, source=data.source,
         n_tokens={k: data.n_tokens(k) for k in ("train", "valid", "test")},
+        n_sentences={k: len(getattr(data, k)) for k in ("train", "valid", "test")},
         vocab_size=tokenizer.get_vocab_size(), floor=floor, rungs=rungs, word2vec=w2v,
         prompts=[" ".join(p) for p in prompts], seconds=time.perf_counter() - t0)
     return result, wv

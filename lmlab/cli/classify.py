@@ -12,17 +12,19 @@ import re
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, add_group, emit, read_texts
-from lmlab.cli.train import (
+from lmlab.cli.common import (
+    add_command,
+    add_group,
     add_rnn_options,
     add_training_options,
+    emit,
     load_model_of,
     load_word_vectors,
     only_main_process,
-    read_columns,
-    split_holdout,
+    read_texts,
     train_config_from_args,
 )
+from lmlab.data.columns import read_columns, split_holdout
 
 _TAGS = re.compile(r"<[^>]{1,20}>")
 

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from lmlab.cli.common import read_texts
-    from lmlab.models.transformer.sentence import load_sentence_encoder
+    from lmlab.io.packaged import load_sentence_encoder
 
     texts = read_texts(args)
     device = torch_device(args)

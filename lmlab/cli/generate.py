@@ -4,9 +4,9 @@
     lmlab generate runs/gpt "El gato" --strategy beam --num-beams 5 --n-best 3 --json
 
 MODEL is an lmlab model folder (`lmlab.load`); its `tokenizer.json` encodes the prompt and decodes
-the output. When the tokenizer has `<s>` it is put before the prompt (the way lmlab trains language
-models; `--no-bos` turns it off), and `</s>` stops a sequence. An encoder-decoder (a model with
-`condition`) translates instead: the prompt is its source and the output starts from `<s>`.
+the output. The prompt is read as `lmlab.generate` reads text in Python: the model's start token
+(`<s>`) first when it has one (`--no-bos` leaves it out), and its end token (`</s>`) stops a
+sequence. An encoder-decoder (seq2seq, T5) transforms instead: the prompt is its source.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
-def _config(args: argparse.Namespace, eos: int | None):
+def _config(args: argparse.Namespace):
     from lmlab.generate import GenerationConfig
 
     sampling = args.strategy == "sample"
@@ -64,58 +64,41 @@ def _config(args: argparse.Namespace, eos: int | None):
         top_p=args.top_p if sampling else 1.0, repetition_penalty=args.repetition_penalty,
         no_repeat_ngram_size=args.no_repeat_ngram, num_beams=args.num_beams,
         length_penalty=args.length_penalty, early_stopping=not args.no_early_stopping,
-        n_best=args.n_best, stop_strings=tuple(args.stop),
-        stop_token_ids=() if eos is None else (eos,), seed=args.seed,
+        n_best=args.n_best, stop_strings=tuple(args.stop), seed=args.seed,
         top_logprobs=args.top_logprobs, truncate=args.truncate)
 
 
 def _open(args: argparse.Namespace):
-    """(language model, tokenizer, prompt ids) for the folder and the prompt."""
-    import lmlab
+    """The model of the folder, on the chosen device, checked to read and write text."""
     from lmlab.cli.common import torch_device
-    from lmlab.errors import ConfigError, ModelFormatError
-    from lmlab.io.folder import read_tokenizer
-    from lmlab.text import special
+    from lmlab.errors import ModelFormatError
+    from lmlab.generate.api import is_encoder_decoder
+    from lmlab.io.loading import load
 
-    device = torch_device(args)
-    model = lmlab.load(args.model)
-    tokenizer = getattr(model, "tokenizer", None) or read_tokenizer(args.model)
-    if tokenizer is None:
+    model = load(args.model)
+    if not hasattr(model, "start") and not is_encoder_decoder(model):
+        raise ModelFormatError(f"a {type(model).__name__} is not a language model", where=args.model,
+                               fix="pass a folder holding an n-gram, RNN, GPT or seq2seq model")
+    if getattr(model, "tokenizer", None) is None:
         raise ModelFormatError("the model folder has no tokenizer.json to read the prompt",
                                where=args.model, fix="save the model together with its tokenizer")
     if hasattr(model, "to"):
-        model = model.to(device)
-    bos, eos = tokenizer.token_to_id(special.BOS), tokenizer.token_to_id(special.EOS)
-    ids = tokenizer.encode(args.prompt, add_special_tokens=False).ids
-    if hasattr(model, "condition") and not hasattr(model, "start"):
-        import torch
-
-        if not ids:
-            raise ConfigError("an encoder-decoder needs a source text", where="generate",
-                              fix='give the text to transform, e.g. "¿Dónde está?"')
-        if bos is None:
-            raise ModelFormatError("the tokenizer has no <s> to start the output", where=args.model,
-                                   fix="train the model with lmlab's special tokens")
-        lm = model.condition(torch.tensor([ids], device=device))
-        return lm, tokenizer, [bos], eos
-    if not hasattr(model, "start"):
-        raise ModelFormatError(f"a {type(model).__name__} is not a language model", where=args.model,
-                               fix="pass a folder holding an n-gram, RNN, GPT or seq2seq model")
-    if bos is not None and not args.no_bos:
-        ids = [bos, *ids]
-    return model, tokenizer, ids, eos
+        model = model.to(torch_device(args))
+    return model
 
 
 def run(args: argparse.Namespace) -> int:
     from lmlab.generate import generate, stream
 
-    model, tokenizer, ids, eos = _open(args)
-    config = _config(args, eos)
+    model = _open(args)
+    tokenizer = model.tokenizer
+    config = _config(args)
+    add_bos = not args.no_bos
     if args.stream:
         started = bool(args.prompt)  # without a prompt, the text starts at its first character
         if not args.json:
             sys.stdout.write(args.prompt)
-        for ev in stream(model, ids, config, tokenizer=tokenizer):
+        for ev in stream(model, args.prompt, config, add_bos=add_bos):
             if args.json:
                 print(json.dumps({"id": ev.id, "text": ev.text, "log_prob": ev.log_prob,
                                   "top": ev.top, "finish_reason": ev.finish_reason},
@@ -130,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             sys.stdout.write("\n")
         return 0
-    gen = generate(model, ids, config, tokenizer=tokenizer)
+    gen = generate(model, args.prompt, config, add_bos=add_bos)
     data = gen.to_dict()
     data["prompt"] = args.prompt
     data["tokens"] = [tokenizer.id_to_token(i) for i in gen.ids]

@@ -17,14 +17,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def environment_info() -> dict[str, Any]:
     """Versions of lmlab, Python and the main libraries, and the devices torch can see."""
+    from importlib.metadata import version
+
     import numpy
     import torch
 
-    from lmlab import __version__
-
     cuda = torch.cuda.is_available()
     return {
-        "lmlab": __version__,
+        "lmlab": version("lmlab"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "torch": torch.__version__,

@@ -16,7 +16,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         description=("Train the ladder of language models on one split of one corpus (the embedded world "
                      "by default) and compare test perplexity (with the exact floor on the world), "
                      "long-range probes, samples with every decoding strategy and word2vec neighbours. "
-                     "Writes OUT/ladder.json and OUT/report.html."),
+                     "Writes OUT/ladder.json, OUT/report.html and every trained model under "
+                     "OUT/models/<name> (unigram, bigram, trigram, 5gram, elman, lstm, gru, gpt, "
+                     "word2vec), ready for `lmlab generate OUT/models/gpt \"...\"` and `lmlab eval`."),
         example="lmlab ladder --quick            # about 2 minutes on a laptop CPU\n"
                 "  lmlab ladder mis_textos/ --out ladder-quijote")
     p.add_argument("corpus", nargs="?", help="a UTF-8 text file or folder of .txt files (default: the world)")
@@ -24,6 +26,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="ladder-out", help="output folder (default ladder-out)")
     p.add_argument("--train-tokens", type=int, help="training tokens to use (default 1M, quick 150k)")
     p.add_argument("--steps", type=int, help="optimiser steps for each neural model")
+    p.add_argument("--no-save-models", action="store_true",
+                   help="do not keep the trained models under OUT/models")
     p.set_defaults(func=run)
 
 
@@ -44,12 +48,18 @@ def run(args: argparse.Namespace) -> int:
         steps = int(check_range("--steps", args.steps, 1))
         overrides.update(rnn_steps=steps, gpt_steps=steps)
     config = LadderConfig.preset("quick" if args.quick else "full", **overrides)
-    result, wv = run_ladder(config, corpus=args.corpus)
+    from pathlib import Path
+
+    models_dir = None if args.no_save_models else Path(args.out) / "models"
+    result, wv = run_ladder(config, corpus=args.corpus, models_dir=models_dir)
     paths = write_outputs(result, wv, args.out)
     stream = sys.stderr if args.json else sys.stdout
     console = Console(file=stream, width=None if stream.isatty() else 120)
     console.print(terminal_table(result))
     console.print(f"report: {paths['html']}   figures: {paths['json']}")
+    if models_dir is not None:
+        console.print(f"models: {models_dir}/<name>   try: lmlab generate {models_dir}/gpt "
+                      f'"{result.prompts[0] if result.prompts else ""}"')
     if args.json:
         emit(args, {**result.to_dict(), "outputs": {k: str(v) for k, v in paths.items()}})
     return 0

@@ -15,8 +15,8 @@ import pkgutil
 import sys
 import traceback
 from collections.abc import Sequence
+from importlib.metadata import version
 
-from lmlab import __version__
 from lmlab.cli.common import HELP_FORMATTER
 from lmlab.device import DEVICE_CHOICES
 from lmlab.errors import LmlabError
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lmlab", description="Build, train, evaluate and serve language models end to end.",
         epilog=EXAMPLES, formatter_class=HELP_FORMATTER)
-    parser.add_argument("--version", action="version", version=f"lmlab {__version__}")
+    parser.add_argument("--version", action="version", version=f"lmlab {version('lmlab')}")
     _add_shared_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     _add_shared_options(common, suppress=True)

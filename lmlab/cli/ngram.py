@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from lmlab.cli.common import add_command, add_group, emit
+from lmlab.cli.common import add_command, add_group, emit, load_lm
+from lmlab.data.corpus import sentences
 
 SMOOTHING_CHOICES = ("kneser_ney", "mle", "add_k", "stupid_backoff")
 
@@ -72,34 +72,6 @@ def _corpus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lower", action="store_true", help="lower-case the text")
 
 
-def sentences(path: str, *, pretokenized: bool, lower: bool):
-    """Token lists of a corpus, one per line, streamed."""
-    from lmlab.data.corpus import iter_corpus_lines
-    from lmlab.text.words import tokenize
-
-    for line in iter_corpus_lines(path):
-        line = line.lower() if lower else line
-        yield line.split() if pretokenized else tokenize(line)
-
-
-def load_lm(path: str):
-    """An n-gram model from a folder or an ARPA file."""
-    from lmlab.errors import ConfigError
-    from lmlab.models.ngram import NGramLM
-
-    if Path(path).is_file():
-        from lmlab.io.arpa import read_arpa
-
-        return read_arpa(path)
-    import lmlab
-
-    model = lmlab.load(path)
-    if not isinstance(model, NGramLM):
-        raise ConfigError(f"{path} holds a {type(model).__name__}, not an n-gram model",
-                          fix="pass a folder written by `lmlab ngram train` or an ARPA file")
-    return model
-
-
 def run_train(args: argparse.Namespace) -> int:
     import time
 
@@ -158,7 +130,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from lmlab.io.arpa import write_arpa
+    from lmlab.models.ngram.arpa import write_arpa
 
     path = write_arpa(load_lm(args.model), args.arpa)
     emit(args, {"arpa": str(path)}, f"wrote {path}")
@@ -166,7 +138,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from lmlab.io.arpa import read_arpa
+    from lmlab.models.ngram.arpa import read_arpa
 
     lm = read_arpa(args.arpa)
     lm.save(args.output)

@@ -11,17 +11,17 @@ import argparse
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, add_group, emit
-from lmlab.cli.train import (
+from lmlab.cli.common import (
+    add_command,
+    add_group,
     add_rnn_options,
     add_training_options,
+    emit,
     only_main_process,
-    read_columns,
-    split_holdout,
     train_config_from_args,
 )
-
-DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+from lmlab.data.columns import read_columns, split_holdout
+from lmlab.io.packaged import DEFAULT_ENCODER
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -113,18 +113,18 @@ def load_encoder(name: str) -> Any:
     from lmlab.errors import ModelFormatError
 
     if Path(name).is_dir():
-        import lmlab
+        from lmlab.io.folder import load_model
 
-        model = lmlab.load(name)
+        model = load_model(name)
         if not hasattr(model, "embed"):
             raise ModelFormatError(f"a {type(model).__name__} has no embed()", where=name,
                                    fix="pass a siamese RNN or sentence-encoder folder")
         return model
-    try:
-        from lmlab.models.transformer.sentence import load_sentence_encoder
-    except ImportError as exc:
+    from lmlab.io.packaged import PACKAGED_MODELS, load_sentence_encoder
+
+    if name not in PACKAGED_MODELS:
         raise ModelFormatError(f"no sentence encoder named {name!r} is available", where="--model",
-                               fix="pass --model with an lmlab folder that has embed()") from exc
+                               fix=f"pass an lmlab folder that has embed(), or one of: {', '.join(PACKAGED_MODELS)}")
     return load_sentence_encoder(name)
 
 

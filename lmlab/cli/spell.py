@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lmlab.cli.common import add_command, emit
+from lmlab.cli.common import add_command, emit, load_lm
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -29,7 +29,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lmlab.apps.spelling import SpellingCorrector, evaluate
-    from lmlab.cli.ngram import load_lm, sentences
+    from lmlab.data.corpus import sentences
     from lmlab.errors import ConfigError
     from lmlab.text.words import tokenize
 

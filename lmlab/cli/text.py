@@ -9,81 +9,18 @@ the one-line error naming the file and byte offset; input with no text at all is
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import shutil
-import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any
 
-from lmlab.cli.common import add_command, add_group, emit
-from lmlab.errors import DataError
-
-STDIN = "-"
-
-
-def add_input_options(p: argparse.ArgumentParser, *, nargs: str = "*") -> None:
-    """Input files/folders (stdin when none) and --errors; -o for the output."""
-    p.add_argument("inputs", nargs=nargs, metavar="INPUT",
-                   help="UTF-8 text files or folders of .txt files; none or '-' reads stdin")
-    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                   help="non-UTF-8 bytes: stop with an error naming file and offset (strict, "
-                        "default) or replace them with U+FFFD")
-    p.add_argument("-o", "--output", default=None, help="file to write (default stdout)")
-
-
-def input_lines(inputs: list[str], errors: str, *, skip_blank: bool = False) -> Iterator[str]:
-    """Lines of the inputs in order, streaming; standard input when the list is empty or '-'.
-
-    Standard input is spooled to a temporary file first so that it goes through the same reader
-    (`lmlab.data.corpus`) and its errors name a byte offset too.
-    """
-    from lmlab.data.corpus import iter_corpus_lines
-
-    for path in inputs or [STDIN]:
-        if path == STDIN:
-            with tempfile.NamedTemporaryFile(prefix="lmlab-stdin-", suffix=".txt") as spool:
-                shutil.copyfileobj(sys.stdin.buffer, spool)
-                spool.flush()
-                try:
-                    yield from iter_corpus_lines(spool.name, errors=errors, skip_blank=skip_blank)
-                except DataError as exc:
-                    raise DataError(exc.what, where="<stdin>", fix=exc.fix) from exc
-        else:
-            yield from iter_corpus_lines(path, errors=errors, skip_blank=skip_blank)
-
-
-def nonempty(lines: Iterable[str], inputs: list[str]) -> Iterator[str]:
-    """Pass lines through; DataError at the end when none of them had any text."""
-    seen = False
-    for line in lines:
-        seen = seen or bool(line.strip())
-        yield line
-    if not seen:
-        raise DataError("the input is empty", where=", ".join(inputs) or "<stdin>",
-                        fix="pass a file or pipe some UTF-8 text in")
-
-
-@contextlib.contextmanager
-def output_stream(path: str | None) -> Iterator[TextIO]:
-    """The output file (UTF-8, '\\n' line endings) or stdout."""
-    if path is None or path == STDIN:
-        yield sys.stdout
-        return
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        yield fh
-
-
-def write_lines(args: argparse.Namespace, items: Iterable[Any], render: Callable[[Any], str]) -> int:
-    """Write one line per item: `render(item)`, or the item as JSON with --json. Returns count."""
-    as_json = getattr(args, "json", False)
-    n = 0
-    with output_stream(args.output) as out:
-        for item in items:
-            out.write((json.dumps(item, ensure_ascii=False) if as_json else render(item)) + "\n")
-            n += 1
-    return n
+from lmlab.cli.common import (
+    add_command,
+    add_group,
+    add_input_options,
+    emit,
+    input_lines,
+    nonempty,
+    write_lines,
+)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

@@ -13,8 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lmlab.cli.common import add_command, add_group, emit
-from lmlab.cli.text import add_input_options, input_lines, nonempty, write_lines
+from lmlab.cli.common import (
+    add_command,
+    add_group,
+    add_input_options,
+    emit,
+    input_lines,
+    nonempty,
+    write_lines,
+)
 from lmlab.errors import DataError
 
 _BATCH = 1000

@@ -1,8 +1,16 @@
-"""`lmlab train rnn`: train an RNN language model on a corpus (default: the embedded world).
+"""`lmlab train rnn|gpt|bert|t5`: train a language model on a corpus (default: the embedded world).
+
+    lmlab train gpt mis_textos.txt -o runs/gpt --steps 1000 && lmlab generate runs/gpt/model "El"
+
+Each command fits a tokenizer on the training text, trains with the one Trainer (resume,
+checkpoints, logs, progress) and saves the model with its tokenizer as OUT/model, which
+`lmlab generate`, `lmlab eval` and `lmlab.load` open. `gpt`, `bert` and `t5` run
+`lmlab.train_lm` (next-token prediction, masked LM, span corruption); `rnn` keeps its own options.
 
 The training options (steps, learning rate, schedule, evaluation, checkpoints, resume) are shared by
 every command that trains a neural model (`classify`, `translate`, `similarity`) through
-`add_training_options` and `train_config_from_args`. Runs on N GPUs with torchrun:
+`lmlab.cli.common.add_training_options` and `train_config_from_args`, which also sets torch to
+`--threads` CPU threads (default 1). Runs on N GPUs with torchrun:
 
     torchrun --nproc_per_node=4 -m lmlab.cli.main train rnn --corpus big.txt -o runs/lstm
 """
@@ -13,85 +21,23 @@ import argparse
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, add_group, emit
-
-
-def add_training_options(p: argparse.ArgumentParser, *, steps: int | None = None, lr: float = 3e-3,
-                         batch_size: int = 32) -> None:
-    """The Trainer's options, in one argument group."""
-    g = p.add_argument_group("training")
-    g.add_argument("-o", "--out", required=True, help="run folder: model/, checkpoints/, metrics, loss.png")
-    g.add_argument("--steps", type=int, default=steps, help="optimiser steps (default: --epochs passes)")
-    g.add_argument("--epochs", type=float, default=1.0, help="passes over the data when --steps is not given")
-    g.add_argument("--lr", type=float, default=lr, help=f"peak learning rate (default {lr:g})")
-    g.add_argument("--warmup", type=int, default=0, help="linear warm-up steps (default 0)")
-    g.add_argument("--schedule", choices=("cosine", "linear", "constant"), default="cosine")
-    g.add_argument("--batch-size", type=int, default=batch_size, help=f"examples per batch ({batch_size})")
-    g.add_argument("--grad-accum", type=int, default=1, help="micro-batches per optimiser step (1)")
-    g.add_argument("--grad-clip", type=float, default=1.0, help="max gradient norm, 0 = off (1.0)")
-    g.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay on matrices")
-    g.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0 = at the end)")
-    g.add_argument("--early-stopping", type=int, default=0,
-                   help="stop after N evaluations without improvement (0 = never)")
-    g.add_argument("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
-                   help="continue a run (default: OUT/checkpoints/last)")
-    g.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-
-
-def train_config_from_args(args: argparse.Namespace, device: Any) -> Any:
-    """A TrainConfig from the parsed training options."""
-    from lmlab.train import TrainConfig
-
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    from lmlab.cli.common import show_progress
-
-    return TrainConfig(max_steps=args.steps, epochs=args.epochs, lr=args.lr, warmup_steps=args.warmup,
-                       schedule=args.schedule, grad_accum=args.grad_accum, grad_clip=args.grad_clip,
-                       weight_decay=args.weight_decay, eval_every=args.eval_every,
-                       early_stopping=args.early_stopping, seed=args.seed, device=str(device),
-                       out_dir=args.out, resume_from=args.resume, progress=show_progress(args),
-                       log_every=10)
-
-
-def load_model_of(path: str, cls: type, train_command: str, device: Any) -> Any:
-    """Open a model folder, check it holds a `cls`, move it to `device`."""
-    import lmlab
-    from lmlab.errors import ModelFormatError
-
-    model = lmlab.load(path)
-    if not isinstance(model, cls):
-        raise ModelFormatError(f"the folder holds a {type(model).__name__}, not a {cls.__name__}",
-                               where=path, fix=f"train one with {train_command}")
-    return model.to(device)
-
-
-def only_main_process() -> bool:
-    """After training under torchrun: leave the process group; True in the process that reports."""
-    from lmlab.train import distributed
-
-    distributed.teardown()  # evaluation and saving below are local to the main process
-    return distributed.is_main_process()
-
-
-def add_rnn_options(p: argparse.ArgumentParser, *, cell: str = "lstm", d_embed: int = 128,
-                    d_hidden: int = 256) -> None:
-    g = p.add_argument_group("model")
-    g.add_argument("--cell", choices=("elman", "lstm", "gru"), default=cell, help=f"recurrent cell ({cell})")
-    g.add_argument("--d-embed", type=int, default=d_embed, help=f"embedding size ({d_embed})")
-    g.add_argument("--d-hidden", type=int, default=d_hidden, help=f"hidden size ({d_hidden})")
-    g.add_argument("--layers", type=int, default=1, help="stacked recurrent layers (1)")
-    g.add_argument("--dropout", type=float, default=0.0, help="dropout (0.0)")
-    g.add_argument("--tokenizer", choices=("word", "char", "bpe", "wordpiece", "unigram"), default="word")
-    g.add_argument("--vocab-size", type=int, default=None, help="tokenizer vocabulary (default: all words)")
+from lmlab.cli.common import (
+    add_command,
+    add_group,
+    add_rnn_options,
+    add_training_options,
+    emit,
+    load_word_vectors,
+    only_main_process,
+    train_config_from_args,
+)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    sub = add_group(subparsers, "train", common, help="train neural models (RNN language models)",
-                    description="Train neural models with the one Trainer.",
-                    example="lmlab train rnn --cell gru --steps 1000 -o runs/gru",
+    sub = add_group(subparsers, "train", common,
+                    help="train language models (RNN, GPT, BERT, T5) on a corpus",
+                    description="Train language models with the one Trainer; OUT/model is the result.",
+                    example="lmlab train gpt mis_textos.txt -o runs/gpt --steps 1000",
                     title="models", metavar="MODEL")
     p = add_command(sub, "rnn", common, help="train an RNN (Elman/LSTM/GRU) language model",
                     example="lmlab train rnn --cell lstm --steps 2000 -o runs/lstm   # on the world")
@@ -105,107 +51,77 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     add_rnn_options(p)
     add_training_options(p, lr=3e-3)
     p.set_defaults(func=run_rnn)
+    for family, helptext, preset, lr in FAMILIES:
+        p = add_command(sub, family, common, help=helptext,
+                        example=f"lmlab train {family} mis_textos.txt -o runs/{family} --steps 1000")
+        p.add_argument("corpus", nargs="?", help="text file or folder, one text per line "
+                       "(default: the embedded world)")
+        p.add_argument("--valid", help="validation text (default: the world's, or 2%% of the lines)")
+        p.add_argument("--world-sentences", type=int, default=20_000,
+                       help="world sentences to train on when no corpus is given (20000)")
+        _model_options(p, family, preset)
+        add_training_options(p, lr=lr)
+        p.set_defaults(func=run_lm, family=family)
 
 
-def _corpus(args: argparse.Namespace) -> tuple[list[str], list[str], list[str], Any]:
-    """(train, valid, test texts, entropy floor or None)."""
+#: (command, help, default preset, default peak learning rate)
+FAMILIES = (
+    ("gpt", "train a GPT (decoder-only Transformer) language model", "gpt-mini", 2e-3),
+    ("bert", "pre-train a BERT encoder with masked language modelling", "bert-tiny", 1e-3),
+    ("t5", "pre-train a T5 encoder-decoder with span corruption", "t5-tiny", 1e-3),
+)
+
+
+def _model_options(p: argparse.ArgumentParser, family: str, preset: str) -> None:
+    g = p.add_argument_group("model")
+    g.add_argument("--preset", default=preset, help=f"size preset ({preset}); the options below "
+                   "change it")
+    g.add_argument("--d-model", type=int, help="width of the residual stream")
+    g.add_argument("--layers", type=int, help="Transformer blocks (per stack for t5)")
+    g.add_argument("--heads", type=int, help="attention heads")
+    g.add_argument("--max-seq-len", type=int, help="longest context in tokens")
+    if family == "gpt":
+        g.add_argument("--pos", choices=("learned", "sinusoidal", "rotary", "none"),
+                       help="positions (default: the preset's)")
+    g.add_argument("--dropout", type=float, help="dropout (default: the preset's)")
+    g.add_argument("--tokenizer", choices=("word", "char", "bpe", "wordpiece", "unigram"),
+                   help="tokenizer fitted on the corpus (default: bpe for gpt, wordpiece for "
+                   "bert, unigram for t5)")
+    g.add_argument("--vocab-size", type=int, help="tokenizer vocabulary (default: the preset's)")
+    g.add_argument("--seq-len", type=int, help="training window in tokens (default 128 or the "
+                   "context if shorter)")
+
+
+def _corpus(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
+    """(train, valid, test texts): the corpus's lines with a validation cut, or the world's splits."""
     if args.corpus:
         from lmlab.data.corpus import read_corpus_lines
 
         lines = read_corpus_lines(args.corpus, min_lines=2)
         if args.valid:
-            return lines, read_corpus_lines(args.valid), [], None
+            return lines, read_corpus_lines(args.valid), []
         cut = max(1, len(lines) // 50)
-        return lines[:-cut], lines[-cut:], [], None
+        return lines[:-cut], lines[-cut:], []
     from lmlab.data.world import World
 
     world = World(seed=args.seed)
     n = args.world_sentences
     splits = world.lm_splits(n, max(200, n // 20), max(200, n // 20))
-    texts = [[s.text for s in part] for part in (splits.train, splits.valid, splits.test)]
-    return texts[0], texts[1], texts[2], world.entropy_floor(splits.test)
-
-
-def read_columns(path: str, fields: list[str], *, limit: int | None = None) -> list[list[Any]]:
-    """Columns of a data file: JSONL (.gz) by key, or TSV by 1-based column number ("1", "2").
-
-    Returns one list per field, aligned. Raises DataError naming the first bad line.
-    """
-    from lmlab.data.corpus import iter_jsonl, iter_lines
-    from lmlab.errors import DataError
-
-    cols: list[list[Any]] = [[] for _ in fields]
-    if path.endswith((".jsonl", ".jsonl.gz", ".json.gz")):
-        for n, rec in enumerate(iter_jsonl(path), 1):
-            missing = [f for f in fields if f not in rec]
-            if missing:
-                raise DataError(f"record {n} has no field {missing[0]!r}", where=path,
-                                fix=f"name the fields present: {', '.join(rec)}")
-            for col, f in zip(cols, fields, strict=True):
-                col.append(rec[f])
-            if limit and n >= limit:
-                break
-        return cols
-    index = []
-    for f in fields:
-        if not f.isdigit() or int(f) < 1:
-            raise DataError(f"column {f!r} is not a 1-based column number", where=path,
-                            fix="for TSV files give column numbers, e.g. 1 and 2")
-        index.append(int(f) - 1)
-    for n, line in enumerate(iter_lines(path), 1):
-        if not line.strip():
-            continue
-        parts = line.split("\t")
-        if max(index) >= len(parts):
-            raise DataError(f"line {n} has {len(parts)} tab-separated columns, column {max(index) + 1} needed",
-                            where=path, fix="check the column numbers or the file's separator (TAB)")
-        for col, i in zip(cols, index, strict=True):
-            col.append(parts[i])
-        if limit and len(cols[0]) >= limit:
-            break
-    return cols
-
-
-def split_holdout(columns: list[list[Any]], fraction: float, seed: int) -> tuple[list[list[Any]], list[list[Any]]]:
-    """Shuffle rows with `seed` and cut off `fraction` of them as a validation set."""
-    import random
-
-    from lmlab.errors import check_range
-
-    check_range("valid fraction", fraction, 0, 1, low_open=True, high_open=True)
-    order = list(range(len(columns[0])))
-    random.Random(seed).shuffle(order)
-    cut = max(1, int(len(order) * fraction))
-    valid, train = order[:cut], order[cut:]
-    return [[c[i] for i in train] for c in columns], [[c[i] for i in valid] for c in columns]
-
-
-def load_word_vectors(path: str | None) -> Any:
-    """Word vectors for input embeddings: an lmlab folder, or a word2vec text/binary file (gensim)."""
-    if not path:
-        return None
-    from pathlib import Path
-
-    from lmlab.errors import require
-
-    if Path(path).is_dir():
-        import lmlab
-
-        return lmlab.load(path)
-    gensim = require("gensim.models", "reading word2vec files")
-    return gensim.KeyedVectors.load_word2vec_format(path, binary=not path.endswith((".txt", ".vec")))
+    train, valid, test = ([s.text for s in part] for part in (splits.train, splits.valid, splits.test))
+    return train, valid, test
 
 
 def run_rnn(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from lmlab.apps.evaluate import evaluate_lm
     from lmlab.cli.common import torch_device
     from lmlab.models.rnn.lm import RNNLMConfig
-    from lmlab.train.recipes import lm_perplexity, train_rnn_lm
+    from lmlab.train.recipes import train_rnn_lm
 
     device = torch_device(args)
     config = train_config_from_args(args, device)
-    train, valid, test, floor = _corpus(args)
+    train, valid, test = _corpus(args)
     model_cfg = RNNLMConfig(cell=args.cell, d_embed=args.d_embed, d_hidden=args.d_hidden,
                             n_layers=args.layers, dropout=args.dropout, tie_weights=args.tie)
     t0 = time.perf_counter()
@@ -216,17 +132,66 @@ def run_rnn(args: argparse.Namespace) -> int:
     if not only_main_process():
         return 0
     path = model.save(Path(args.out) / "model")
+    _report(args, f"{args.cell} LM", path, history, seconds,
+            {split: evaluate_lm(model, texts, seed=args.seed)
+             for split, texts in (("valid", valid), ("test", test)) if texts})
+    return 0
+
+
+def _report(args: argparse.Namespace, what: str, path: Any, history: Any, seconds: float,
+            scores: dict[str, dict[str, Any]]) -> None:
+    """Print the run's summary: where the model is, steps, time, and each split's figures."""
+    from lmlab.apps.evaluate import describe
+
     result = {"model": str(path), "steps": history.steps, "train_seconds": round(seconds, 1),
-              "stop_reason": history.stop_reason,
-              "valid": lm_perplexity(model, valid).to_dict()}
-    if test:
-        result["test"] = lm_perplexity(model, test).to_dict()
-    if floor is not None:
-        result["entropy_floor"] = floor.to_dict()
-    lines = [f"{args.cell} LM: {history.steps} steps in {seconds:.0f} s -> {path}",
-             f"valid perplexity {result['valid']['ppl']:.2f}"]
-    if test:
-        lines.append(f"test perplexity {result['test']['ppl']:.2f}"
-                     + (f" (exact floor {floor.ppl:.2f})" if floor is not None else ""))
+              "stop_reason": history.stop_reason, **scores}
+    lines = [f"{what}: {history.steps} steps in {seconds:.0f} s -> {path}"]
+    lines += [f"{split}: {describe(report)}" for split, report in scores.items()]
     emit(args, result, "\n".join(lines))
+
+
+def _config_from_args(args: argparse.Namespace) -> Any:
+    from lmlab.train.lm import resolve_config
+
+    config = resolve_config(args.preset)
+    names = {"d_model": args.d_model, "n_layers": args.layers, "n_heads": args.heads,
+             "max_seq_len": args.max_seq_len, "dropout": args.dropout,
+             "pos": getattr(args, "pos", None)}
+    changes = {k: v for k, v in names.items() if v is not None}
+    if "d_model" in changes and args.family == "t5" and "d_ff" not in changes:
+        changes["d_ff"] = 4 * changes["d_model"]
+    return config.replace(**changes)
+
+
+def run_lm(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lmlab.apps.evaluate import evaluate_lm
+    from lmlab.cli.common import torch_device
+    from lmlab.errors import ConfigError
+    from lmlab.train.lm import resolve_config, train_lm
+
+    family = args.family
+    if type(resolve_config(args.preset)).__name__.lower() != f"{family}config":
+        raise ConfigError(f"--preset {args.preset!r} is not a {family} preset", where=f"train {family}",
+                          fix=f"see `lmlab train {family} --help` for the default preset")
+    device = torch_device(args)
+    train_config = train_config_from_args(args, device)
+    train, valid, test = _corpus(args)
+    t0 = time.perf_counter()
+    model = train_lm(_config_from_args(args), train, valid, train_config,
+                     tokenizer=args.tokenizer, vocab_size=args.vocab_size, seq_len=args.seq_len,
+                     batch_size=args.batch_size)
+    seconds = time.perf_counter() - t0
+    if not only_main_process():
+        return 0
+    path = model.save(Path(args.out) / "model")
+    history = model.train_history
+    if family == "gpt":
+        scores = {split: evaluate_lm(model, texts, seed=args.seed)
+                  for split, texts in (("valid", valid), ("test", test)) if texts}
+    else:  # encoders and encoder-decoders: the objective's loss on the validation text
+        last = [r for r in history.records if r["split"] == "eval"]
+        scores = {"valid": {k: v for k, v in last[-1].items() if k not in ("split", "step")}} if last else {}
+    _report(args, family.upper(), path, history, seconds, scores)
     return 0

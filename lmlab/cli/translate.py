@@ -11,16 +11,18 @@ import argparse
 import time
 from typing import Any
 
-from lmlab.cli.common import add_command, add_group, emit, read_texts
-from lmlab.cli.train import (
+from lmlab.cli.common import (
+    add_command,
+    add_group,
     add_rnn_options,
     add_training_options,
+    emit,
     load_model_of,
     only_main_process,
-    read_columns,
-    split_holdout,
+    read_texts,
     train_config_from_args,
 )
+from lmlab.data.columns import read_columns, split_holdout
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -78,9 +80,10 @@ def _pairs(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 def run_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from lmlab.apps.translate import evaluate_translation
     from lmlab.cli.common import torch_device
     from lmlab.models.rnn.seq2seq import Seq2SeqConfig
-    from lmlab.train.translation import corpus_scores, train_seq2seq, translate
+    from lmlab.train.translation import train_seq2seq
 
     device = torch_device(args)
     config = train_config_from_args(args, device)
@@ -97,21 +100,20 @@ def run_train(args: argparse.Namespace) -> int:
     if not only_main_process():
         return 0
     path = model.save(Path(args.out) / "model")
-    hyps = translate(model, vs, strategy="beam" if args.beam > 1 else "greedy", num_beams=max(args.beam, 1))
-    scores = corpus_scores(hyps, vt)
+    evaluation = evaluate_translation(model, vs, vt, num_beams=args.beam)
+    scores = evaluation.scores
     result = {"model": str(path), "n_train": len(src), "n_valid": len(vs), "steps": history.steps,
               "train_seconds": round(seconds, 1), "decoding": f"beam {args.beam}" if args.beam > 1 else "greedy",
-              **scores, "examples": [{"source": s, "reference": r, "output": h}
-                                     for s, r, h in list(zip(vs, vt, hyps, strict=True))[:5]]}
+              **scores, "examples": evaluation.examples(vs, vt)}
     emit(args, result, f"{len(src)} pairs, {history.steps} steps in {seconds:.0f} s: chrF {scores['chrf']:.1f}, "
                        f"BLEU {scores['bleu']:.1f} on {len(vs)} held-out pairs -> {path}")
     return 0
 
 
 def run_translate(args: argparse.Namespace) -> int:
+    from lmlab.apps.translate import translate
     from lmlab.cli.common import torch_device
     from lmlab.models.rnn.seq2seq import Seq2Seq
-    from lmlab.train.translation import translate
 
     model = load_model_of(args.model, Seq2Seq, "lmlab translate train", torch_device(args))
     texts = read_texts(args)

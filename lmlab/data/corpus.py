@@ -85,6 +85,19 @@ def iter_corpus_lines(path: str | os.PathLike[str], *, errors: Errors = "strict"
                 yield line
 
 
+def sentences(path: str | os.PathLike[str], *, pretokenized: bool = False, lower: bool = False,
+              errors: Errors = "strict") -> Iterator[list[str]]:
+    """Token lists of a corpus (file or folder), one per non-blank line, streamed.
+
+    Lines are split on spaces when `pretokenized`, else by `lmlab.text.words.tokenize`.
+    """
+    from lmlab.text.words import tokenize
+
+    for line in iter_corpus_lines(path, errors=errors):
+        line = line.lower() if lower else line
+        yield line.split() if pretokenized else tokenize(line)
+
+
 def read_corpus_lines(path: str | os.PathLike[str], *, errors: Errors = "strict",
                       min_lines: int = 1) -> list[str]:
     """All non-blank lines of a corpus; DataError if fewer than `min_lines`."""

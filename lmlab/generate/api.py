@@ -9,13 +9,17 @@ log-probability, the best alternatives) as soon as it is chosen; `generate` fold
 one `Generation` per prompt (beam search, which only knows its answer at the end, is the
 exception: `generate` runs it and `stream` replays the best hypothesis).
 
-Prompts are ids (a list of ints, a 1-D tensor), strings (encoded with the tokenizer, without
-special tokens), or a batch of either (a list, or a 2-D tensor). A batch is split into groups of
-equal prompt length, each decoded as one batch, so no padding ever reaches a model and batched
-generation gives the same tokens as one prompt at a time, for every model.
+Prompts are ids (a list of ints, a 1-D tensor), strings, or a batch of either (a list, or a 2-D
+tensor). A string is read the way every lmlab entry point reads text
+(`lmlab.models.base.encode_text`): the model's `bos_id` (its `<s>`), when it has one, then the
+tokenizer's ids; ids are used as given. Generation stops at the model's `eos_id` unless
+`stop_token_ids` says otherwise. A batch is split into groups of equal prompt length, each decoded
+as one batch, so no padding ever reaches a model and batched generation gives the same tokens as
+one prompt at a time, for every model.
 
-Encoder-decoders take part through `model.condition(src_ids, src_mask)`, which returns a language
-model over target ids: `generate(model.condition(src), [[bos_id]], config)`.
+Encoder-decoders (models with `condition` and no `start`) read each prompt as a source
+(`model.source_ids(texts)` for text) and generate its target from the decoder's `bos_id`; that is
+`generate(model.condition(src_ids), [[lm.bos_id]], config)` one source at a time.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from lmlab.generate.detokenize import IncrementalDecoder
 from lmlab.generate.processors import build_processors
 from lmlab.generate.search import Hypothesis, beam_search, token_steps
 from lmlab.generate.stopping import FinishReason, StopStringMatcher
+from lmlab.models.base import encode_text, model_device
 
 Strategy = Literal["greedy", "sample", "beam"]
 STRATEGIES = ("greedy", "sample", "beam")
@@ -58,7 +63,8 @@ class GenerationConfig(Config):
             length normalisation, whether a prompt stops once `num_beams` hypotheses finished, and
             how many hypotheses to return (the n-best list, at most num_beams).
         stop_strings: generation of a prompt ends before the first of these in its text.
-        stop_token_ids: ids that end a sequence (e.g. `</s>`); kept in the ids, not in the text.
+        stop_token_ids: ids that end a sequence, kept in the ids, not in the text (None: the
+            model's `eos_id`, e.g. `</s>`; () for none).
         seed: seed of the sampling generator (None: a fresh random seed each call).
         top_logprobs: how many best alternatives to report per token (0 = none).
         truncate: prompt + new tokens longer than the model's context: "error", or "left" to keep
@@ -78,7 +84,7 @@ class GenerationConfig(Config):
     early_stopping: bool = True
     n_best: int = 1
     stop_strings: tuple[str, ...] = ()
-    stop_token_ids: tuple[int, ...] = ()
+    stop_token_ids: tuple[int, ...] | None = None
     seed: int | None = None
     top_logprobs: int = 0
     truncate: Literal["error", "left"] = "error"
@@ -86,7 +92,8 @@ class GenerationConfig(Config):
 
     def __post_init__(self) -> None:
         self.stop_strings = tuple(self.stop_strings)
-        self.stop_token_ids = tuple(int(i) for i in self.stop_token_ids)
+        if self.stop_token_ids is not None:
+            self.stop_token_ids = tuple(int(i) for i in self.stop_token_ids)
         check_choice("strategy", self.strategy, STRATEGIES)
         check_range("max_new_tokens", self.max_new_tokens, 1)
         check_range("temperature", self.temperature, 0)
@@ -161,17 +168,20 @@ class Generation:
 # ---- inputs ---------------------------------------------------------------------------------
 
 
-def _encode(text: str, tokenizer: Any) -> list[int]:
-    if tokenizer is None:
-        raise ConfigError("a text prompt needs a tokenizer", where="generate",
-                          fix="pass tokenizer=... or give the prompt as token ids")
-    return list(tokenizer.encode(text, add_special_tokens=False).ids)
+def normalize_prompts(prompts: Prompts, model: Any = None, tokenizer: Any = None, *,
+                      add_bos: bool = True, encode: Any = None) -> tuple[list[list[int]], bool]:
+    """Prompts in any accepted form -> (list of id lists, whether a single prompt was given).
 
+    Text is read with `encode(texts)` when given, else as `encode_text` reads it for the model
+    (its `bos_id` first when `add_bos`; `tokenizer` in place of the model's own when given).
+    """
+    def _encode(text: str) -> list[int]:
+        if encode is not None:
+            return encode([text])[0]
+        return encode_text(model, [text], tokenizer=tokenizer, add_bos=add_bos, where="generate")[0]
 
-def normalize_prompts(prompts: Prompts, tokenizer: Any = None) -> tuple[list[list[int]], bool]:
-    """Prompts in any accepted form -> (list of id lists, whether a single prompt was given)."""
     if isinstance(prompts, str):
-        return [_encode(prompts, tokenizer)], True
+        return [_encode(prompts)], True
     if isinstance(prompts, torch.Tensor):
         if prompts.dim() == 1:
             return [prompts.tolist()], True
@@ -185,7 +195,7 @@ def normalize_prompts(prompts: Prompts, tokenizer: Any = None) -> tuple[list[lis
     out = []
     for p in items:
         if isinstance(p, str):
-            out.append(_encode(p, tokenizer))
+            out.append(_encode(p))
         elif isinstance(p, torch.Tensor):
             out.append(p.reshape(-1).tolist())
         else:
@@ -225,16 +235,6 @@ def _fit_prompt(ids: list[int], row: int, model: Any, config: GenerationConfig) 
              "shorten the prompt, lower max_new_tokens, or set truncate='left'"))
 
 
-def _device(model: Any) -> torch.device:
-    """Where the model's weights live (a conditioned encoder-decoder: its `.model`'s), else CPU."""
-    for obj in (model, getattr(model, "model", None)):
-        params = getattr(obj, "parameters", None)
-        if callable(params):
-            for p in params():
-                return p.device
-    return torch.device(getattr(model, "device", "cpu"))
-
-
 def _groups(prompts: list[list[int]]) -> list[list[int]]:
     """Indices of prompts grouped by length, groups in order of first appearance."""
     by_len: dict[int, list[int]] = {}
@@ -243,16 +243,19 @@ def _groups(prompts: list[list[int]]) -> list[list[int]]:
     return list(by_len.values())
 
 
-def _setup(model, prompts, config, tokenizer, overrides):
+def _setup(model, prompts, config, tokenizer, overrides, add_bos=True, encode=None):
     config = config or GenerationConfig()
     if overrides:
         config = config.replace(**overrides)
+    if config.stop_token_ids is None:
+        eos = getattr(model, "eos_id", None)
+        config = config.replace(stop_token_ids=() if eos is None else (eos,))
+    ids, single = normalize_prompts(prompts, model, tokenizer, add_bos=add_bos, encode=encode)
     if tokenizer is None:
         tokenizer = getattr(model, "tokenizer", None)
     if config.stop_strings and tokenizer is None:
         raise ConfigError("stop_strings need a tokenizer to read the generated text",
                           where="generate", fix="pass tokenizer=... or use stop_token_ids")
-    ids, single = normalize_prompts(prompts, tokenizer)
     if not ids:
         raise DataError("no prompt given", where="generate", fix="pass at least one prompt")
     ids = [_fit_prompt(p, i, model, config) for i, p in enumerate(ids)]
@@ -261,6 +264,35 @@ def _setup(model, prompts, config, tokenizer, overrides):
         raise ConfigError(f"top_logprobs={config.top_logprobs} exceeds the vocabulary ({vocab})",
                           fix=f"use at most {vocab}")
     return config, tokenizer, ids, single
+
+
+def is_encoder_decoder(model: Any) -> bool:
+    """An encoder-decoder (seq2seq, T5): it conditions on a source instead of continuing text."""
+    return hasattr(model, "condition") and not hasattr(model, "start")
+
+
+def _conditioned(model: Any, prompts: Prompts, tokenizer: Any
+                 ) -> tuple[list[tuple[Any, list[int]]], bool]:
+    """([(decoder conditioned on one source, its start ids) per prompt], single prompt given)."""
+    def source_ids(texts: list[str]) -> list[list[int]]:
+        if tokenizer is not None and tokenizer is not getattr(model, "tokenizer", None):
+            raise ConfigError("an encoder-decoder reads text with its own tokenizer",
+                              where="generate", fix="leave tokenizer=None or pass source ids")
+        return model.source_ids(texts)
+
+    sources, single = normalize_prompts(prompts, encode=source_ids)
+    device = model_device(model)
+    out = []
+    for i, src in enumerate(sources):
+        if not src:
+            raise DataError(f"source {i} is empty", where="generate",
+                            fix='give the text to transform, e.g. "¿Dónde está?"')
+        lm = model.condition(torch.tensor([src], dtype=torch.long, device=device))
+        if lm.bos_id is None:
+            raise ConfigError("the decoder declares no start id (bos_id)", where="generate",
+                              fix="train the model with lmlab's special tokens")
+        out.append((lm, [lm.bos_id]))
+    return out, single
 
 
 # ---- streaming: greedy and sampling ---------------------------------------------------------
@@ -306,7 +338,7 @@ class _Row:
 
 
 def stream(model: Any, prompts: Prompts, config: GenerationConfig | None = None, *,
-           tokenizer: Any = None, **overrides: Any) -> Iterator[TokenEvent]:
+           tokenizer: Any = None, add_bos: bool = True, **overrides: Any) -> Iterator[TokenEvent]:
     """Yield a `TokenEvent` per generated token, as soon as it is chosen.
 
     Args:
@@ -314,11 +346,18 @@ def stream(model: Any, prompts: Prompts, config: GenerationConfig | None = None,
         prompts: one prompt or a batch (ids or text, see the module docstring).
         config: a `GenerationConfig`; keyword `overrides` replace its fields.
         tokenizer: to encode text prompts and decode the output (default: `model.tokenizer`).
+        add_bos: put the model's `bos_id` before text prompts (as `lmlab generate` does unless
+            `--no-bos`).
     Yields:
         events of every row; a row's last event has `finish_reason` set. Prompts of equal length
         are decoded together, so rows of different lengths arrive one group after another.
     """
-    config, tokenizer, ids, _ = _setup(model, prompts, config, tokenizer, overrides)
+    if is_encoder_decoder(model):
+        for r, (lm, start) in enumerate(_conditioned(model, prompts, tokenizer)[0]):
+            for ev in stream(lm, start, config, tokenizer=tokenizer, **overrides):
+                yield dataclasses.replace(ev, row=r)
+        return
+    config, tokenizer, ids, _ = _setup(model, prompts, config, tokenizer, overrides, add_bos)
     if config.strategy == "beam":
         for r, gen in enumerate(_beam(model, ids, config, tokenizer)):
             yield from _replay(r, gen)
@@ -327,7 +366,7 @@ def stream(model: Any, prompts: Prompts, config: GenerationConfig | None = None,
 
 
 def _stream_ids(model, ids, config, tokenizer) -> Iterator[TokenEvent]:
-    device = _device(model)
+    device = model_device(model)
     sample = not config.greedy_choice
     processors = build_processors(
         temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
@@ -373,7 +412,7 @@ def _replay(row: int, gen: Generation) -> Iterator[TokenEvent]:
 
 
 def _beam(model, ids, config, tokenizer) -> list[Generation]:
-    device = _device(model)
+    device = model_device(model)
     processors = build_processors(repetition_penalty=config.repetition_penalty,
                                   no_repeat_ngram_size=config.no_repeat_ngram_size, sampling=False)
     out: list[Generation | None] = [None] * len(ids)
@@ -419,13 +458,19 @@ def _fold(gen: Generation, ev: TokenEvent) -> None:
 
 
 def generate(model: Any, prompts: Prompts, config: GenerationConfig | None = None, *,
-             tokenizer: Any = None, **overrides: Any) -> Generation | list[Generation]:
+             tokenizer: Any = None, add_bos: bool = True,
+             **overrides: Any) -> Generation | list[Generation]:
     """Continue one prompt (-> `Generation`) or a batch of prompts (-> list, in input order).
 
     Same arguments as `stream`, whose events this folds. With `strategy="beam"` each result
     also carries its n-best list in `.nbest`.
     """
-    config, tokenizer, ids, single = _setup(model, prompts, config, tokenizer, overrides)
+    if is_encoder_decoder(model):
+        decoders, single = _conditioned(model, prompts, tokenizer)
+        gens = [generate(lm, start, config, tokenizer=tokenizer, **overrides)
+                for lm, start in decoders]
+        return gens[0] if single else gens  # type: ignore[return-value]
+    config, tokenizer, ids, single = _setup(model, prompts, config, tokenizer, overrides, add_bos)
     if config.strategy == "beam":
         gens = _beam(model, ids, config, tokenizer)
     else:

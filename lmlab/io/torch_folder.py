@@ -1,7 +1,7 @@
 """Folder save/load for `torch.nn.Module` models built from a `Config` dataclass.
 
-A model class sets `config_type`, `config_class`, keeps its config in `self.config` and (optionally)
-its tokenizer in `self.tokenizer`; `TorchSavableMixin` supplies `folder_parts`/`from_folder_parts`,
+A model class sets `config_type`, `config_class`, is built as `cls(config, tokenizer=None)` and
+keeps both in `self.config` and `self.tokenizer`; `TorchSavableMixin` supplies `folder_parts`/`from_folder_parts`,
 hence `save`/`load`. Tied weights (one storage under two names) are written once and re-tied by
 the module's own constructor, so loading checks every other name and shape strictly.
 """
@@ -40,9 +40,7 @@ class TorchSavableMixin(SavableMixin):
     def from_folder_parts(cls, config: dict[str, Any], arrays: dict[str, Any], tokenizer: Any, *,
                           where: str) -> Self:
         cfg = cls.config_class.from_dict(config, where=where)
-        model = cls(cfg)  # type: ignore[call-arg]
-        if tokenizer is not None:
-            model.tokenizer = tokenizer
+        model = cls(cfg, tokenizer=tokenizer)  # type: ignore[call-arg]
         expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         check_arrays(expected, arrays, where=where, optional=tied_aliases(model))
         model.load_state_dict(arrays, strict=False)

@@ -85,11 +85,19 @@ def _parse_header(line: bytes) -> tuple[int, int] | None:
 
 
 def _looks_binary(sample: bytes, dim: int) -> bool:
+    """Binary unless the first entry after its word is a text line of `dim` numbers.
+
+    Only the first entry's own bytes are looked at: with few dimensions a text line is shorter
+    than 4 * dim bytes, and the next line's word must not count as binary payload.
+    """
     space = sample.find(b" ")
     if space < 0:
         return False
-    payload = sample[space + 1: space + 1 + min(4 * dim, 64)]
-    return any(b not in _TEXT_BYTES for b in payload)
+    end = sample.find(b"\n", space)
+    line = sample[space + 1:] if end < 0 else sample[space + 1:end]
+    if any(b not in _TEXT_BYTES for b in line[:max(4 * dim, 64)]):
+        return True
+    return end >= 0 and len(line.split()) != dim
 
 
 def _read_binary(fh, header: tuple[int, int], limit: int | None, errors: str,

@@ -1,6 +1,7 @@
 """Recipes: tokenizer + model + data + Trainer for the RNN tasks, one function each.
 
     model, history = train_rnn_lm(train_texts, valid_texts, RNNLMConfig(cell="lstm"), TrainConfig(...))
+    lmlab.perplexity(model, test_texts)          # every recipe's model reads text with its tokenizer
     model, history = train_rnn_classifier(texts, labels, valid_texts, valid_labels, ...)
     model, history = train_siamese(a_texts, b_texts, scores, ...)
 
@@ -23,7 +24,6 @@ import torch
 
 from lmlab.data.tokens import PaddedBatches, RandomWindows, encode_ids, encode_to_array
 from lmlab.errors import DataError
-from lmlab.models.base import PerplexityResult, perplexity
 from lmlab.models.rnn.classifier import RNNClassifier, RNNClassifierConfig
 from lmlab.models.rnn.common import load_pretrained_embeddings
 from lmlab.models.rnn.lm import RNNLanguageModel, RNNLMConfig
@@ -36,39 +36,19 @@ log = logging.getLogger("lmlab")
 
 
 def fit_tokenizer(texts: Sequence[str], kind: str = "word", vocab_size: int | None = None,
-                  min_frequency: int = 1) -> Any:
-    """A tokenizer with [PAD]=0, [UNK], <s>, </s> trained on `texts`."""
+                  min_frequency: int = 1, *, specials: Sequence[str] = special.LM_SPECIALS) -> Any:
+    """A tokenizer trained on `texts` whose first ids are `specials` ([PAD]=0, [UNK], <s>, </s>)."""
     from lmlab.text.tokenizers import train_tokenizer
 
     if not texts:
         raise DataError("no training texts", fix="pass a non-empty corpus")
     return train_tokenizer(kind, list(texts), vocab_size=vocab_size, min_frequency=min_frequency,
-                           special_tokens=list(special.LM_SPECIALS))
+                           special_tokens=list(specials))
 
 
 def special_ids(tokenizer: Any) -> tuple[int, int, int]:
     """(pad, bos, eos) ids of a tokenizer trained by `fit_tokenizer`."""
     return tuple(tokenizer.token_to_id(t) for t in (special.PAD, special.BOS, special.EOS))  # type: ignore[return-value]
-
-
-def sentence_ids(texts: Sequence[str], tokenizer: Any, max_len: int | None = None) -> list[list[int]]:
-    """<s> ids </s> for each text: the unit perplexity is measured on (end of sentence included)."""
-    _, bos, eos = special_ids(tokenizer)
-    return encode_ids(texts, tokenizer, bos_id=bos, eos_id=eos, max_len=max_len)
-
-
-def lm_perplexity(model: Any, texts: Sequence[str], tokenizer: Any = None, *,
-                  batch_size: int = 64) -> PerplexityResult:
-    """Perplexity per token of `texts`, each read as <s> ids </s> (</s> counted, <s> not)."""
-    tok = tokenizer or model.tokenizer
-    device = next(model.parameters()).device if hasattr(model, "parameters") else None
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    result = perplexity(model, sentence_ids(texts, tok), batch_size=batch_size, device=device)
-    if was_training:
-        model.train()
-    return result
 
 
 def train_rnn_lm(train_texts: Sequence[str], valid_texts: Sequence[str] | None = None,
@@ -110,8 +90,11 @@ def train_causal_lm(model: torch.nn.Module, train_texts: Sequence[str],
     train = RandomWindows(tokens, seq_len=min(seq_len, len(tokens) - 1), batch_size=batch_size,
                           seed=train_config.seed)
     valid = None
-    if valid_texts:
-        valid = PaddedBatches({"ids": sentence_ids(valid_texts, tokenizer)}, batch_size=64)
+    if valid_texts:  # whole sentences from <s>, cut to the model's context (+1: inputs and targets)
+        context = getattr(model, "max_seq_len", None)
+        ids = encode_ids(valid_texts, tokenizer, bos_id=bos, eos_id=eos,
+                         max_len=None if context is None else context + 1)
+        valid = PaddedBatches({"ids": ids}, batch_size=64)
     history = Trainer(model, causal_lm, train, valid, train_config).fit()
     load_best(model, train_config)
     return model.eval(), history

@@ -1,21 +1,20 @@
-"""Translation with the RNN encoder-decoder: train, translate (greedy or beam), score with sacrebleu.
+"""Training recipe of the RNN encoder-decoder for translation.
 
     model, history = train_seq2seq(src_texts, tgt_texts, valid=(src_dev, tgt_dev))
-    hyps = translate(model, ["el niño come pan ."], strategy="beam", num_beams=4)
-    corpus_scores(hyps, refs)      # {"chrf": ..., "bleu": ...}: sacrebleu's corpus chrF and BLEU
 
-One joint word/subword tokenizer serves both languages. Decoding goes through `lmlab.generate`
-on `model.condition(src)`, the same code that decodes every other language model.
+One joint word/subword tokenizer serves both languages. Decoding and scoring live above the
+trainer: `lmlab.apps.translate.translate` / `evaluate_translation` (through `lmlab.generate`) and
+`lmlab.metrics.translation.corpus_scores` (sacrebleu's chrF and BLEU).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
-from lmlab.data.tokens import PaddedBatches, encode_ids, pad_sequences
+from lmlab.data.tokens import PaddedBatches, encode_ids
 from lmlab.errors import DataError
 from lmlab.models.rnn.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmlab.train.objectives import seq2seq
@@ -51,41 +50,3 @@ def train_seq2seq(src_texts: Sequence[str], tgt_texts: Sequence[str], *,
     history = Trainer(model, seq2seq, train, dev, train_config).fit()
     load_best(model, train_config)
     return model.eval(), history
-
-
-@torch.no_grad()
-def translate(model: Seq2Seq, texts: Sequence[str], *, strategy: Literal["greedy", "beam"] = "greedy",
-              num_beams: int = 4, max_new_tokens: int | None = None, batch_size: int = 64) -> list[str]:
-    """Translate texts with greedy or beam search; returns the decoded target texts in input order."""
-    from lmlab.generate import GenerationConfig, generate
-
-    cfg = model.config
-    model.eval()
-    device = next(model.parameters()).device
-    gen_cfg = GenerationConfig(strategy=strategy, num_beams=num_beams if strategy == "beam" else 4,
-                               max_new_tokens=max_new_tokens or cfg.max_len, stop_token_ids=(cfg.eos_id,))
-    src_ids = [s or [cfg.eos_id] for s in encode_ids(list(texts), model.tokenizer, eos_id=cfg.eos_id,
-                                                      max_len=cfg.max_len)]
-    order = sorted(range(len(src_ids)), key=lambda i: len(src_ids[i]))  # similar lengths together
-    out: list[str] = [""] * len(src_ids)
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        ids, mask = pad_sequences([src_ids[r] for r in rows], cfg.pad_id)
-        lm = model.condition(ids.to(device), mask.to(device))
-        gens = generate(lm, [[cfg.bos_id]] * len(rows), gen_cfg)
-        for r, g in zip(rows, gens, strict=True):
-            kept = [i for i in g.ids if i != cfg.eos_id]
-            out[r] = model.tokenizer.decode(kept)
-    return out
-
-
-def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, float]:
-    """sacrebleu corpus chrF (Popović 2015) and BLEU (Papineni et al. 2002; 13a tokenisation)."""
-    import sacrebleu
-
-    if len(hypotheses) != len(references) or not references:
-        raise DataError(f"{len(hypotheses)} hypotheses for {len(references)} references",
-                        fix="translate every reference's source once")
-    refs = [list(references)]
-    return {"chrf": sacrebleu.corpus_chrf(list(hypotheses), refs).score,
-            "bleu": sacrebleu.corpus_bleu(list(hypotheses), refs).score}

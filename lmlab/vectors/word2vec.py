@@ -40,17 +40,21 @@ Notable choices, all as in `word2vec.c` and gensim unless said otherwise:
   (`sgns_step`). Both optimise the same objective in expectation;
 - CPU threads: `workers` threads train different chunks on the shared weights without locks
   ("Hogwild!", Recht et al. 2011), as gensim does; torch releases the GIL inside its kernels.
-  With `workers=1` a run is reproducible bit for bit.
+  With `workers=1` a run is reproducible bit for bit, whatever was fitted before in the process:
+  each fit keeps its state in its own `_Training`, draws from its own seeded generators (never
+  the global ones), and puts back the global torch settings it changes (one intra-op thread,
+  flushed denormals; see `torch_training_settings`) as they were, also when it fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
 import numpy as np
@@ -279,27 +283,97 @@ class Word2Vec:
     def fit(self, sentences: Iterable[Sequence[str]]) -> Word2Vec:
         """Build the vocabulary and train.
 
+        The training state (weights, negative-sampling tables, learning-rate position, counters)
+        lives in a `_Training` made for this call, and the global torch settings that training
+        changes (intra-op threads, flushing of denormals) are put back as they were when it ends,
+        also when it fails: fits in one process do not interfere, and a seed gives the same vectors
+        in any order of fits (with `workers=1`).
+
         Args:
             sentences: token lists (an iterable of lists of str); read once into memory as ids.
         Returns:
             self, with `wv`, `output_vectors_`, `vocab_`, `stats_` set.
         """
-        import torch
-
         from lmlab.device import resolve_device
 
         cfg = self.config
         device = resolve_device(self.device)
         vocab, total, ids, sids = self._encode(sentences)
+        training = _Training(cfg, device, vocab, total, ids, sids)
+        t0 = time.perf_counter()
+        with torch_training_settings(cpu=device.type == "cpu"):
+            training.run(self.progress)
+        seconds = time.perf_counter() - t0
+        self.vocab_ = vocab
+        self.output_vectors_ = training.w_out.cpu().numpy()
+        self.wv = WordVectors(vocab.words, training.w_in.cpu().numpy(), counts=vocab.counts)
+        self.stats_ = TrainStats(
+            corpus_words=total, vocab_size=len(vocab.words), epochs=cfg.epochs, pairs=training.pairs,
+            seconds=seconds, words_per_s=cfg.epochs * total / max(seconds, 1e-9),
+            loss=training.loss_sum / max(training.loss_n, 1))
+        log.info("word2vec: %d words x %d epochs in %.1f s (%.0f words/s), loss %.4f",
+                 total, cfg.epochs, seconds, self.stats_.words_per_s, self.stats_.loss)
+        return self
+
+
+def flush_denormal_enabled() -> bool:
+    """Whether the calling thread flushes float32 denormals to zero.
+
+    `torch.set_flush_denormal` sets the CPU's FTZ/DAZ flags (MXCSR on x86) of the calling thread
+    and has no getter, so this probes them: 1e-39 is a float32 denormal (the smallest normal is
+    about 1.18e-38), and 1e-39 · 1.0 stays non-zero unless flushing is on. Threads started later
+    inherit the flags of the thread that starts them (Linux).
+    """
+    import torch
+
+    return bool((torch.tensor([1e-39], dtype=torch.float32) * 1.0).item() == 0.0)
+
+
+@contextlib.contextmanager
+def torch_training_settings(*, cpu: bool) -> Iterator[None]:
+    """Global torch settings for word2vec training, restored exactly on exit (also on error).
+
+    Inside: denormals flushed to zero (tiny gradients would otherwise crawl as denormals) and, on
+    CPU, one intra-op thread (batches are too small for intra-op threads to pay off, and
+    busy-waiting OpenMP threads on a loaded machine slow every op down; parallelism comes from
+    the workers). On exit: the caller's thread count and flush-denormal state (probed with
+    `flush_denormal_enabled`, since torch has no getter) as they were.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    flushing = flush_denormal_enabled()
+    try:
+        torch.set_flush_denormal(True)
+        if cpu:
+            torch.set_num_threads(1)
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        torch.set_flush_denormal(flushing)
+
+
+class _Training:
+    """The state of one `Word2Vec.fit`: weights, negative-sampling and subsampling tables, the
+    learning-rate position (words done out of all epochs' words), loss and pair counters. One is
+    made per call, so nothing of a fit outlives it on the model or the module; its worker threads
+    share it, the counters under `lock`."""
+
+    def __init__(self, cfg: Word2VecConfig, device, vocab: Vocabulary, total: int, ids: np.ndarray,
+                 sids: np.ndarray) -> None:
+        import torch
+
+        self.cfg, self.device, self.total, self.ids, self.sids = cfg, device, total, ids, sids
         V, D = len(vocab.words), cfg.vector_size
         gen = torch.Generator().manual_seed(cfg.seed)
-        w_in = ((torch.rand(V, D, generator=gen) - 0.5) / D).to(device)
-        w_out = torch.zeros(V, D, device=device)
+        self.w_in = ((torch.rand(V, D, generator=gen) - 0.5) / D).to(device)
+        self.w_out = torch.zeros(V, D, device=device)
         probs = vocab.counts.astype(np.float64) ** cfg.ns_exponent
         accept, alias = alias_table(probs / probs.sum())
-        self._accept = torch.as_tensor(accept, dtype=torch.float32, device=device)
-        self._alias = torch.as_tensor(alias, device=device)
-        self._keep = keep_probabilities(vocab.counts, cfg.sample)
+        self.accept = torch.as_tensor(accept, dtype=torch.float32, device=device)
+        self.alias = torch.as_tensor(alias, device=device)
+        self.keep = keep_probabilities(vocab.counts, cfg.sample)
         # Chunks of ~CHUNK_WORDS raw words aligned to sentences: the unit of work and of lr decay.
         boundaries = np.flatnonzero(np.diff(sids)) + 1
         starts = [0]
@@ -307,91 +381,88 @@ class Word2Vec:
             if b - starts[-1] >= CHUNK_WORDS:
                 starts.append(int(b))
         bounds = [*starts, len(ids)]
-        chunks = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i + 1] > bounds[i]]
-        n_raw_per_id = total / max(len(ids), 1)  # raw words per in-vocabulary word, for progress
-        self._total_work = cfg.epochs * len(ids)
-        self._done = 0
-        self._loss_sum, self._loss_n, self._pairs = 0.0, 0, 0
-        self._lock = threading.Lock()
-        workers = cfg.workers if device.type == "cpu" else 1
-        self._batch_size = resolved_batch_size(cfg, device.type, len(ids))
-        old_threads = torch.get_num_threads()
-        flush = torch.set_flush_denormal(True)  # tiny gradients would otherwise crawl as denormals
+        self.chunks = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)
+                       if bounds[i + 1] > bounds[i]]
+        self.total_work = cfg.epochs * len(ids)
+        self.done = 0
+        self.loss_sum, self.loss_n, self.pairs = 0.0, 0, 0
+        self.lock = threading.Lock()
+        self.workers = cfg.workers if device.type == "cpu" else 1
+        self.batch_size = resolved_batch_size(cfg, device.type, len(ids))
+
+    def run(self, progress: bool) -> None:
+        """Train all epochs (call inside `torch_training_settings`). An error in a worker thread
+        stops the other workers at their next chunk and is raised here."""
+        import torch
+
         from lmlab.progress import progress_bar
 
-        t0 = time.perf_counter()
-        try:
-            if device.type == "cpu":
-                # Batches are too small for intra-op threads to pay off, and busy-waiting OpenMP
-                # threads on a loaded machine slow every op down; parallelism comes from workers.
-                torch.set_num_threads(1)
-            with progress_bar(cfg.epochs * total, "word2vec", unit="word", enabled=self.progress) as bar:
-                for epoch in range(cfg.epochs):
-                    jobs = [(c, np.random.default_rng([cfg.seed, epoch, k]),
-                             torch.Generator(device=device).manual_seed(cfg.seed * 1000 + epoch * 97 + k))
-                            for k, c in enumerate(chunks)]
+        cfg, device, ids, sids, workers = self.cfg, self.device, self.ids, self.sids, self.workers
+        n_raw_per_id = self.total / max(len(ids), 1)  # raw words per in-vocabulary word, for progress
+        errors: list[BaseException] = []
+        with progress_bar(cfg.epochs * self.total, "word2vec", unit="word", enabled=progress) as bar:
+            for epoch in range(cfg.epochs):
+                jobs = [(c, np.random.default_rng([cfg.seed, epoch, k]),
+                         torch.Generator(device=device).manual_seed(cfg.seed * 1000 + epoch * 97 + k))
+                        for k, c in enumerate(self.chunks)]
 
-                    def run(job_list, bar=bar):
-                        torch.set_flush_denormal(True)  # per thread: it sets the CPU's MXCSR flags
-                        for (a, b), np_rng, t_gen in job_list:
-                            self._train_chunk(w_in, w_out, ids[a:b], sids[a:b], np_rng, t_gen)
-                            bar.advance((b - a) * n_raw_per_id)
+                def run(job_list, bar=bar):
+                    for (a, b), np_rng, t_gen in job_list:
+                        if errors:  # another worker failed: stop
+                            return
+                        self.train_chunk(ids[a:b], sids[a:b], np_rng, t_gen)
+                        bar.advance((b - a) * n_raw_per_id)
 
-                    if workers == 1:
-                        run(jobs)
-                    else:
-                        threads = [threading.Thread(target=run, args=(jobs[k::workers],))
-                                   for k in range(workers)]
-                        for t in threads:
-                            t.start()
-                        for t in threads:
-                            t.join()
-        finally:
-            torch.set_num_threads(old_threads)
-            if flush:
-                torch.set_flush_denormal(False)
-        seconds = time.perf_counter() - t0
-        self.vocab_ = vocab
-        self.output_vectors_ = w_out.cpu().numpy()
-        self.wv = WordVectors(vocab.words, w_in.cpu().numpy(), counts=vocab.counts)
-        self.stats_ = TrainStats(
-            corpus_words=total, vocab_size=V, epochs=cfg.epochs, pairs=self._pairs,
-            seconds=seconds, words_per_s=cfg.epochs * total / max(seconds, 1e-9),
-            loss=self._loss_sum / max(self._loss_n, 1))
-        log.info("word2vec: %d words x %d epochs in %.1f s (%.0f words/s), loss %.4f",
-                 total, cfg.epochs, seconds, self.stats_.words_per_s, self.stats_.loss)
-        return self
+                def worker(job_list):
+                    # Inherited from the starting thread on Linux, set again to be sure elsewhere;
+                    # the flags die with the thread.
+                    torch.set_flush_denormal(True)
+                    try:
+                        run(job_list)
+                    except BaseException as e:  # raised again in the main thread
+                        errors.append(e)
 
-    def _negatives(self, shape: tuple[int, ...], gen) -> object:
+                if workers == 1:
+                    run(jobs)
+                else:
+                    threads = [threading.Thread(target=worker, args=(jobs[k::workers],))
+                               for k in range(workers)]
+                    for t in threads:
+                        t.start()
+                    for t in threads:
+                        t.join()
+                    if errors:
+                        raise errors[0]
+
+    def negatives(self, shape: tuple[int, ...], gen) -> object:
         """Negative samples from unigram^0.75 via the alias table: (shape) int64."""
         import torch
 
-        v = self._accept.shape[0]
-        dev = self._accept.device
+        v = self.accept.shape[0]
+        dev = self.accept.device
         j = torch.randint(0, v, shape, generator=gen, device=dev)
         u = torch.rand(shape, generator=gen, device=dev)
-        return torch.where(u < self._accept[j], j, self._alias[j])
+        return torch.where(u < self.accept[j], j, self.alias[j])
 
-    def _train_chunk(self, w_in, w_out, ids: np.ndarray, sids: np.ndarray,
-                     rng: np.random.Generator, gen) -> None:
+    def train_chunk(self, ids: np.ndarray, sids: np.ndarray, rng: np.random.Generator, gen) -> None:
         """Subsample, window and train on one chunk of in-vocabulary ids."""
         import torch
 
-        cfg = self.config
+        cfg, w_in, w_out = self.cfg, self.w_in, self.w_out
         n_chunk = len(ids)
-        keep = rng.random(n_chunk) < self._keep[ids]
+        keep = rng.random(n_chunk) < self.keep[ids]
         kid, ksid = ids[keep], sids[keep]
         n = len(kid)
         if n < 2:
-            self._advance(n_chunk)
+            self.advance(n_chunk)
             return
         windows = rng.integers(1, cfg.window + 1, n)
         pos, valid = context_matrix(n, ksid, windows, cfg.window)
         dev = w_in.device
         # Learning rate at the start and end of this chunk (linear decay over all work).
-        with self._lock:
-            done = self._done
-        frac0, frac1 = done / self._total_work, (done + n_chunk) / self._total_work
+        with self.lock:
+            done = self.done
+        frac0, frac1 = done / self.total_work, (done + n_chunk) / self.total_work
         lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac0
         lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(frac1, 1.0)
         loss_sum, loss_n = 0.0, 0
@@ -404,11 +475,11 @@ class Word2Vec:
             target = torch.as_tensor(np.repeat(kid[rows], per_row), device=dev)  # centre (output)
             context = torch.as_tensor(kid[pos[rows][vr]], device=dev)            # context (input)
             m = len(target)
-            B = self._batch_size
+            B = self.batch_size
             for s in range(0, m, B):
                 sampled = (s // B) % LOSS_EVERY == 0
                 ls = sgns_step(w_in, w_out, context[s:s + B], target[s:s + B],
-                               self._negatives((min(B, m - s), cfg.negative), gen),
+                               self.negatives((min(B, m - s), cfg.negative), gen),
                                lr0 + (lr1 - lr0) * s / m,
                                max_row_updates=cfg.max_row_updates, with_loss=sampled)
                 if sampled:
@@ -418,7 +489,7 @@ class Word2Vec:
         else:
             # Batches of B centres, everything converted to tensors once per chunk.
             ends = np.concatenate([[0], np.cumsum(per_row)])  # pair offsets of each centre
-            B = max(1, self._batch_size // (cfg.window + 1))  # centres per batch (~batch_size pairs)
+            B = max(1, self.batch_size // (cfg.window + 1))  # centres per batch (~batch_size pairs)
             if cfg.architecture == "skipgram":
                 ctx_pad = torch.as_tensor(kid[np.clip(pos[rows], 0, n - 1)], device=dev)
                 valid_t = torch.as_tensor(vr, device=dev)
@@ -426,7 +497,7 @@ class Word2Vec:
                 row_of = torch.as_tensor(np.nonzero(vr)[0], device=dev)
                 offsets = torch.as_tensor(ends[:-1], device=dev)
                 ctx_flat = torch.as_tensor(kid[pos[rows][vr]], device=dev)
-            all_negs = self._negatives((n_rows, cfg.negative), gen)  # one draw for the chunk
+            all_negs = self.negatives((n_rows, cfg.negative), gen)  # one draw for the chunk
             for s in range(0, n_rows, B):
                 e = min(s + B, n_rows)
                 lr = lr0 + (lr1 - lr0) * s / n_rows
@@ -446,15 +517,15 @@ class Word2Vec:
                     loss_sum += ls
                     loss_n += n_ex
             pairs = int(ends[-1]) if cfg.architecture == "skipgram" else n_rows
-        with self._lock:
-            self._loss_sum += loss_sum
-            self._loss_n += loss_n
-            self._pairs += pairs
-        self._advance(n_chunk)
+        with self.lock:
+            self.loss_sum += loss_sum
+            self.loss_n += loss_n
+            self.pairs += pairs
+        self.advance(n_chunk)
 
-    def _advance(self, n: int) -> None:
-        with self._lock:
-            self._done += n
+    def advance(self, n: int) -> None:
+        with self.lock:
+            self.done += n
 
 
 def train_word2vec(sentences: Iterable[Sequence[str]], config: Word2VecConfig | None = None, *,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lmlab.cli.main import main
-from lmlab.models.transformer.sentence import packaged_model_dir
+from lmlab.io.packaged import packaged_model_dir
 
 
 @pytest.fixture(autouse=True)

@@ -173,7 +173,7 @@ def test_prompt_longer_than_the_context(tiny_lm):
 def test_other_bad_inputs(tiny_lm, word_tok):
     with pytest.raises(DataError, match="outside the vocabulary"):
         generate(tiny_lm, [1, 99])
-    with pytest.raises(ConfigError, match="needs a tokenizer"):
+    with pytest.raises(ConfigError, match="without a tokenizer cannot read text"):
         generate(tiny_lm, "hola")
     with pytest.raises(ConfigError, match="stop_strings need a tokenizer"):
         generate(tiny_lm, [1], stop_strings=["."])

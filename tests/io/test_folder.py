@@ -57,9 +57,9 @@ class TiedLM(TorchSavableMixin, torch.nn.Module):
     config_type = "_tied_lm"
     config_class = TiedConfig
 
-    def __init__(self, config: TiedConfig) -> None:
+    def __init__(self, config: TiedConfig, tokenizer=None) -> None:
         super().__init__()
-        self.config = config
+        self.config, self.tokenizer = config, tokenizer
         self.embed = torch.nn.Embedding(config.vocab_size, config.d_model)
         self.head = torch.nn.Linear(config.d_model, config.vocab_size, bias=False)
         self.head.weight = self.embed.weight

@@ -7,8 +7,8 @@ import pytest
 
 import lmlab
 from lmlab.errors import ConfigError, ModelFormatError
-from lmlab.io.arpa import read_arpa, write_arpa
 from lmlab.models.ngram import NGramLM
+from lmlab.models.ngram.arpa import read_arpa, write_arpa
 
 CORPUS = ["el perro come", "el gato come pescado", "un perro ladra al gato", "¿ come el niño ?",
           "la niña ladra", "el perro se comió la tarea del niño", "el niño se comió la tarea del perro",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -116,6 +117,47 @@ def test_modified_kneser_ney_equals_kenlm_lmplz():
     test = ["el perro come pescado", "la gata ladra", "come come el al gato", "pan"]
     got = np.log10(lm.stream_probs(lm.encode_sentences(test)))
     np.testing.assert_allclose(got, LMPLZ_TOY_LOG10, atol=2e-6)
+
+
+def _fallback_records(caplog, level):
+    return [r for r in caplog.records if r.levelno == level and "discount_fallback" in r.getMessage()]
+
+
+def test_ladder_kneser_ney_on_world_text_logs_no_warning(caplog):
+    """The world's closed grammar gives unigram continuation counts no Good-Turing estimate can
+    use (~130 nouns follow exactly their 4 determiners: n4 > n3, D3+ < 0) from about 40,000
+    tokens on; that fallback is expected and logged at INFO, never as a WARNING to a newcomer."""
+    from lmlab.apps.ladder import NGRAM_RUNGS, LadderConfig
+    from lmlab.data.world import World
+    from lmlab.models.ngram.smoothing import FALLBACK_DISCOUNTS
+
+    splits = World(seed=0).lm_splits(60_000, 1_000, 1_000, unit="tokens")
+    train = [s.tokens for s in splits.train]
+    caplog.set_level(logging.INFO, logger="lmlab")
+    min_count = LadderConfig().min_count
+    kn_orders = [rung[-2] for rung in NGRAM_RUNGS if rung[-1] == "kneser_ney"]  # (..., order, smoothing)
+    assert kn_orders and all(isinstance(o, int) and o > 1 for o in kn_orders)
+    kn = [(order, NGramLM(order=order, smoothing="kneser_ney", min_count=min_count).fit(train))
+          for order in kn_orders]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    for order, lm in kn:
+        assert lm.used_discounts[0] == FALLBACK_DISCOUNTS  # the case this test is about
+        assert all(0 < d[0] < 1 and d != FALLBACK_DISCOUNTS for d in lm.used_discounts[1:]), order
+    assert len(_fallback_records(caplog, logging.INFO)) == len(kn)
+
+
+@pytest.mark.parametrize(("corpus", "order", "orders_warned"), [
+    (TOY, 3, ["order 2", "order 3"]),          # tiny, repetitive: D2 < 0 (bigrams), n2 = 0 (trigrams)
+    (SPANISH * 2, 3, ["order 2", "order 3"]),  # duplicated text: no trigram singletons, n1 = 0
+    (TOY * 2, 1, ["order 1"]),                 # a unigram model's raw counts, all even
+])
+def test_kneser_ney_fallback_still_warns_on_degenerate_counts(caplog, corpus, order, orders_warned):
+    caplog.set_level(logging.INFO, logger="lmlab")
+    lm = NGramLM(order=order, smoothing="kneser_ney").fit(corpus)
+    warned = [r.getMessage() for r in _fallback_records(caplog, logging.WARNING)]
+    assert [m.split(":")[0] for m in warned] == orders_warned, warned
+    assert lm.used_discounts[-1] == (0.5, 1.0, 1.5)
+    assert not _fallback_records(caplog, logging.INFO)
 
 
 def test_errors():

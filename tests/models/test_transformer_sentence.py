@@ -6,11 +6,8 @@ import pytest
 import torch
 
 from lmlab.errors import DataError, ModelFormatError
-from lmlab.models.transformer.sentence import (
-    SentenceEncoder,
-    load_sentence_encoder,
-    packaged_model_dir,
-)
+from lmlab.io.packaged import load_sentence_encoder, packaged_model_dir
+from lmlab.models.transformer.sentence import SentenceEncoder
 
 SENTENCES = [
     "¿Dónde está la biblioteca de la universidad?",

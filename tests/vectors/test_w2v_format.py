@@ -76,3 +76,13 @@ def test_bad_files_are_one_line_errors(tmp_path, vectors):
         read_word2vec(short)
     with pytest.raises(DataError, match="whitespace"):
         write_word2vec(tmp_path / "x.txt", ["dos palabras"], np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_format_is_told_from_content_with_few_dimensions(tmp_path, binary):
+    # a 2-d text line is shorter than 4 * dim bytes: the next line's word is no binary payload
+    vectors = np.arange(6, dtype=np.float32).reshape(3, 2)
+    path = write_word2vec(tmp_path / "v", ["rey", "reina", "casa"], vectors, binary=binary)
+    words, back = read_word2vec(path)
+    assert words == ["rey", "reina", "casa"]
+    np.testing.assert_array_equal(back, vectors)

@@ -44,7 +44,7 @@ class NGramLM(SavableMixin):
         order: n (1 = unigram); at least 1.
         smoothing: "kneser_ney" (interpolated modified KN), "mle", "add_k", "stupid_backoff"
             (scores, not probabilities: `normalised` is False), or "backoff" (tables read
-            from an ARPA file, see `lmlab.io.arpa`).
+            from an ARPA file, see `lmlab.models.ngram.arpa`).
         k: pseudo-count of add-k (1 = Laplace).
         alpha: stupid-backoff factor (0.4 in Brants et al. 2007).
         min_count: words seen fewer times map to `[UNK]`.
@@ -73,13 +73,14 @@ class NGramLM(SavableMixin):
         self.tables: CountTables | None = None
         self._keys: list[np.ndarray] | None = None
         self._levels: Levels | None = None
+        self._tokenizer: tuple[Vocabulary, Any] | None = None
 
     # ---------------------------------------------------------------- training
     def fit(self, sentences: Iterable[str | Sequence[str]]) -> NGramLM:
         """Count a corpus: token lists, or strings with space-separated tokens; returns self."""
         if self.smoothing == "backoff":
             raise ConfigError('smoothing="backoff" models are read from ARPA files, not fitted',
-                              fix='use lmlab.io.arpa.read_arpa, or smoothing="kneser_ney"')
+                              fix='use lmlab.models.ngram.arpa.read_arpa, or smoothing="kneser_ney"')
         vocab, stream, n_sent = Vocabulary.build(sentences, min_count=self.min_count,
                                                  max_size=self.max_size)
         self.vocab = vocab
@@ -109,6 +110,26 @@ class NGramLM(SavableMixin):
     @property
     def vocab_size(self) -> int:
         return len(self._vocab())
+
+    # The LanguageModel protocol's declared parts: the vocabulary is the tokenizer (word level,
+    # whitespace split), every sentence is `<s> ... </s>`, and any context length is read.
+    max_seq_len: ClassVar[None] = None
+
+    @property
+    def tokenizer(self) -> Any:
+        """A word-level `tokenizers.Tokenizer` of the vocabulary (made once per fit or load)."""
+        vocab = self._vocab()
+        if self._tokenizer is None or self._tokenizer[0] is not vocab:
+            self._tokenizer = (vocab, vocab.to_tokenizer())
+        return self._tokenizer[1]
+
+    @property
+    def bos_id(self) -> int:
+        return self._vocab().bos_id
+
+    @property
+    def eos_id(self) -> int:
+        return self._vocab().eos_id
 
     @property
     def used_discounts(self) -> list[tuple[float, float, float]] | None:
@@ -190,8 +211,10 @@ class NGramLM(SavableMixin):
         with np.errstate(divide="ignore"):
             return torch.from_numpy(np.log(self.distribution(hist)).astype(np.float32))
 
-    def start(self, ids):
-        """ids (B, T) int64 -> (state = last n-1 ids (B, <=n-1), log-probs (B, V) float32)."""
+    def start(self, ids, capacity: int | None = None):
+        """ids (B, T) int64 -> (state = last n-1 ids (B, <=n-1), log-probs (B, V) float32).
+
+        `capacity` is accepted for the protocol and ignored: the state is n-1 ids at most."""
         import torch
 
         arr = np.asarray(ids.cpu() if hasattr(ids, "cpu") else ids, dtype=np.int64)
@@ -267,6 +290,29 @@ class NGramLM(SavableMixin):
                 p[sel] = np.where(ent >= 0, term, g * p[sel])
         return p
 
+    def corpus_log_prob(self, sequences: Sequence[Sequence[int]]):
+        """`lmlab.perplexity`'s fast path: the exact total over `<s> ... </s>` id sequences.
+
+        Returns a `PerplexityResult`, or None when a sequence is not one whole sentence (then the
+        generic start/step scoring runs) or the scores are not probabilities (stupid backoff).
+        """
+        vocab = self._vocab()
+        if not self.normalised:
+            return None
+        bos, eos = vocab.bos_id, vocab.eos_id
+        for seq in sequences:
+            if len(seq) < 2 or seq[0] != bos or seq[-1] != eos or bos in seq[1:] or eos in seq[:-1]:
+                return None
+        return self._stream_result(np.fromiter(itertools.chain.from_iterable(sequences),
+                                               dtype=np.int64))
+
+    def _stream_result(self, stream: np.ndarray):
+        from lmlab.models.base import PerplexityResult
+
+        probs = self.stream_probs(stream)
+        with np.errstate(divide="ignore"):
+            return PerplexityResult(log_prob=float(np.log(probs).sum()), n_tokens=int(probs.size))
+
     def encode_sentences(self, sentences: Iterable[str | Sequence[str]]) -> np.ndarray:
         """Sentences -> id stream `<s> ... </s>` per sentence (unknown words -> `[UNK]`)."""
         return sentences_to_stream(self._vocab(), sentences)
@@ -277,14 +323,10 @@ class NGramLM(SavableMixin):
         Returns a `lmlab.models.base.PerplexityResult` (natural-log totals). For stupid backoff
         the scores are not probabilities and the figure is not a perplexity: a ConfigError says so.
         """
-        from lmlab.models.base import PerplexityResult
-
         if not self.normalised:
             raise ConfigError("stupid backoff scores are not probabilities: no perplexity",
                               fix='use smoothing="kneser_ney" (or "add_k") to measure perplexity')
-        probs = self.stream_probs(self.encode_sentences(sentences))
-        with np.errstate(divide="ignore"):
-            return PerplexityResult(log_prob=float(np.log(probs).sum()), n_tokens=int(probs.size))
+        return self._stream_result(self.encode_sentences(sentences))
 
     def score(self, sentence: str | Sequence[str]) -> float:
         """Natural-log probability (score for stupid backoff) of one sentence incl. `</s>`."""
@@ -310,7 +352,7 @@ class NGramLM(SavableMixin):
     def folder_parts(self):
         vocab = self._vocab()
         if self.tables is None:
-            from lmlab.io.arpa import backoff_arrays
+            from lmlab.models.ngram.backoff import backoff_arrays
 
             arrays = backoff_arrays(self)
         else:
@@ -335,7 +377,7 @@ class NGramLM(SavableMixin):
                                    fix="save the model again with lmlab")
         model.vocab = Vocabulary.from_tokenizer(tokenizer, where=where)
         if model.smoothing == "backoff":
-            from lmlab.io.arpa import restore_backoff
+            from lmlab.models.ngram.backoff import restore_backoff
 
             restore_backoff(model, arrays, sizes, where=where)
             return model

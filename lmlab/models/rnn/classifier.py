@@ -19,7 +19,7 @@ from torch import nn
 from lmlab.config import Config
 from lmlab.errors import ConfigError, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
-from lmlab.models.rnn.common import Cell, apply_to_texts, check_rnn_sizes, make_rnn
+from lmlab.models.rnn.common import Cell, apply_to_texts, check_rnn_sizes, final_states, make_rnn
 
 
 @dataclass
@@ -43,17 +43,6 @@ class RNNClassifierConfig(Config):
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise ConfigError(f"labels={self.labels!r} must name at least two distinct classes",
                               fix="pass e.g. labels=['neg', 'pos']")
-
-
-def final_states(rnn: nn.RNNBase, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Top layer's final hidden state(s) of a packed run: (B, H), or (B, 2H) [forward; backward]."""
-    lengths = (mask.sum(1) if mask is not None else torch.full((x.shape[0],), x.shape[1])).clamp(min=1)
-    packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    _, state = rnn(packed)
-    h_n = state[0] if isinstance(state, tuple) else state    # (L * dirs, B, H)
-    if rnn.bidirectional:
-        return torch.cat([h_n[-2], h_n[-1]], dim=-1)
-    return h_n[-1]
 
 
 class RNNClassifier(TorchSavableMixin, nn.Module):

@@ -1,5 +1,5 @@
-"""Pieces shared by the RNN models: the fused recurrent layer, hidden-state reordering, and
-pre-trained (word2vec) input embeddings."""
+"""Pieces shared by the RNN models: the fused recurrent layer, final states of a packed run,
+hidden-state reordering, and pre-trained (word2vec) input embeddings."""
 
 from __future__ import annotations
 
@@ -35,6 +35,17 @@ def make_rnn(cell: str, d_in: int, d_hidden: int, n_layers: int = 1, dropout: fl
     if cell == "elman":
         return nn.RNN(d_in, d_hidden, nonlinearity="tanh", **kwargs)
     return {"lstm": nn.LSTM, "gru": nn.GRU}[cell](d_in, d_hidden, **kwargs)
+
+
+def final_states(rnn: nn.RNNBase, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Top layer's final hidden state(s) of a packed run: (B, H), or (B, 2H) [forward; backward]."""
+    lengths = (mask.sum(1) if mask is not None else torch.full((x.shape[0],), x.shape[1])).clamp(min=1)
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    _, state = rnn(packed)
+    h_n = state[0] if isinstance(state, tuple) else state    # (L * dirs, B, H)
+    if rnn.bidirectional:
+        return torch.cat([h_n[-2], h_n[-1]], dim=-1)
+    return h_n[-1]
 
 
 def reorder_hidden(state: Any, rows: torch.Tensor) -> Any:

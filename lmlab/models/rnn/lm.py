@@ -21,6 +21,7 @@ from torch import nn
 from lmlab.config import Config
 from lmlab.errors import check_range
 from lmlab.io.torch_folder import TorchSavableMixin
+from lmlab.models.base import TokenizedLM, check_tokenizer
 from lmlab.models.rnn.common import Cell, check_rnn_sizes, make_rnn, reorder_hidden
 
 
@@ -47,7 +48,7 @@ class RNNLMConfig(Config):
         check_rnn_sizes(self.cell, self.d_embed, self.d_hidden, self.n_layers, self.dropout)
 
 
-class RNNLanguageModel(TorchSavableMixin, nn.Module):
+class RNNLanguageModel(TokenizedLM, TorchSavableMixin, nn.Module):
     """Next-token prediction with a recurrent network (see the module docstring)."""
 
     config_type: ClassVar[str] = "rnn_lm"
@@ -55,7 +56,8 @@ class RNNLanguageModel(TorchSavableMixin, nn.Module):
 
     def __init__(self, config: RNNLMConfig, tokenizer: Any = None) -> None:
         super().__init__()
-        self.config, self.tokenizer = config, tokenizer
+        self.config = config
+        self.tokenizer = check_tokenizer(tokenizer, config.vocab_size, "RNN language model")
         self.vocab_size = config.vocab_size
         self.embed = nn.Embedding(config.vocab_size, config.d_embed)
         self.drop = nn.Dropout(config.dropout)
@@ -83,8 +85,10 @@ class RNNLanguageModel(TorchSavableMixin, nn.Module):
 
     teacher_forced_logits = forward
 
-    def start(self, ids: torch.Tensor) -> tuple[Any, torch.Tensor]:
-        """Read the prompt (B, T); return (hidden state, logits (B, V) for the next token)."""
+    def start(self, ids: torch.Tensor, capacity: int | None = None) -> tuple[Any, torch.Tensor]:
+        """Read the prompt (B, T); return (hidden state, logits (B, V) for the next token).
+
+        `capacity` is accepted for the protocol and ignored: the hidden state has a fixed size."""
         logits, state = self._run(ids)
         return state, logits[:, -1]
 

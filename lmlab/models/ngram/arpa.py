@@ -17,24 +17,23 @@ with b = 1 for contexts not listed (SRILM's ngram-format(5); KenLM reads and wri
 An interpolated model (Kneser-Ney) is written exactly: listed probabilities are the interpolated
 ones and b(h) is the interpolation weight gamma(h). MLE writes -99 (log10 of ~0) for b(h).
 `[UNK]` is written `<unk>`, the name every ARPA tool expects. Reading builds an `NGramLM` with
-smoothing "backoff", so every lmlab tool (perplexity, generation, spelling) works on KenLM or
-SRILM models.
+smoothing "backoff" (tables in `lmlab.models.ngram.backoff`), so every lmlab tool (perplexity,
+generation, spelling) works on KenLM or SRILM models.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lmlab.errors import ConfigError, DataError, ModelFormatError
-from lmlab.io.folder import check_arrays
+from lmlab.models.ngram.backoff import install_backoff
+from lmlab.models.ngram.counts import index_of
+from lmlab.models.ngram.model import NGramLM
+from lmlab.models.ngram.vocab import Vocabulary
 from lmlab.text.special import LM_SPECIALS, UNK
-
-if TYPE_CHECKING:
-    from lmlab.models.ngram.model import NGramLM
 
 __all__ = ["read_arpa", "write_arpa"]
 
@@ -129,9 +128,6 @@ def _backoff_tables(model: NGramLM) -> tuple[list[np.ndarray], list[np.ndarray],
 
 def read_arpa(path: str | os.PathLike[str]) -> NGramLM:
     """Read an ARPA file (e.g. from KenLM's lmplz) as an `NGramLM` with smoothing "backoff"."""
-    from lmlab.models.ngram.model import NGramLM
-    from lmlab.models.ngram.vocab import Vocabulary
-
     file = Path(path)
     if not file.is_file():
         raise DataError("ARPA file not found", where=str(file), fix="check the path")
@@ -193,8 +189,6 @@ def read_arpa(path: str | os.PathLike[str]) -> NGramLM:
             key = ids[:, 0]
             size = V
         else:
-            from lmlab.models.ngram.counts import index_of
-
             ctx = index_of(keys, V, ids[:, :-1])
             if np.any(ctx < 0):
                 bad = int(np.flatnonzero(ctx < 0)[0])
@@ -218,45 +212,5 @@ def read_arpa(path: str | os.PathLike[str]) -> NGramLM:
             raise ModelFormatError(f"a {k}-gram is listed twice", where=str(file), fix="fix the file")
     model = NGramLM(order=order, smoothing="backoff")
     model.vocab = vocab
-    _install(model, keys, probs, weights)
+    install_backoff(model, keys, probs, weights)
     return model
-
-
-def _install(model: NGramLM, keys: list[np.ndarray], probs: list[np.ndarray],
-             weights: list[np.ndarray]) -> None:
-    """Set the back-off tables of `model` from keys, probabilities and weights per order."""
-    from lmlab.models.ngram.counts import CountTables
-    from lmlab.models.ngram.smoothing import Level, Levels
-
-    V = len(model._vocab())
-    shape = CountTables(V, keys, [np.zeros(len(k), dtype=np.int64) for k in keys])
-    levels = []
-    for k in range(1, len(keys) + 1):
-        gamma = np.ones(1) if k == 1 else weights[k - 2]
-        levels.append(Level(shape.context_ptr(k), shape.words(k), probs[k - 1], gamma))
-    model._keys = keys
-    model._weights = weights  # type: ignore[attr-defined]
-    model._levels = Levels(levels, np.zeros(V), "backoff", 1.0, False)
-
-
-def backoff_arrays(model: NGramLM) -> dict[str, Any]:
-    """Arrays saving a back-off (ARPA) model in the folder format."""
-    out = {}
-    for k in range(1, model.order + 1):
-        out[f"backoff.{k}.keys"] = model._keys[k - 1]
-        out[f"backoff.{k}.prob"] = model._levels.levels[k - 1].term
-        out[f"backoff.{k}.weight"] = model._weights[k - 1]
-    return out
-
-
-def restore_backoff(model: NGramLM, arrays: dict[str, Any], sizes: list[int], *, where: str) -> None:
-    """Inverse of `backoff_arrays` (checks names and shapes)."""
-    expected = {}
-    for k, size in enumerate(sizes, start=1):
-        for part in ("keys", "prob", "weight"):
-            expected[f"backoff.{k}.{part}"] = (size,)
-    check_arrays(expected, arrays, where=where)
-    get = lambda k, part: np.asarray(arrays[f"backoff.{k}.{part}"])  # noqa: E731
-    ks = range(1, model.order + 1)
-    _install(model, [get(k, "keys").astype(np.int64) for k in ks], [get(k, "prob") for k in ks],
-             [get(k, "weight") for k in ks])
