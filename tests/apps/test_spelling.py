@@ -63,7 +63,7 @@ def test_context_picks_the_candidate():
 
 
 def test_world_text_accuracy():
-    world = pytest.importorskip("lmlab.data.world")
+    from lmlab.data import world
     splits = world.World(0).lm_splits(3000, 0, 150)
     lm = NGramLM(order=3).fit([s.tokens for s in splits.train])
     report = evaluate(SpellingCorrector(lm), [s.tokens for s in splits.test], rate=0.15, seed=0)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import sacrebleu  # noqa: F401  (a hard dependency: an import error must fail)
 import torch
 
 from lmlab.apps.translate import evaluate_translation, translate
 from lmlab.models.rnn.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmlab.train.recipes import fit_tokenizer, special_ids
-
-pytest.importorskip("sacrebleu")
 
 SOURCES = ["el gato", "el perro come pan", "hola"]
 TARGETS = ["the cat", "the dog eats bread", "hello"]

@@ -120,7 +120,7 @@ def test_instructions_and_preferences_are_decidable(world):
 
 
 def test_images_match_their_captions(world):
-    ndimage = pytest.importorskip("scipy.ndimage")
+    from scipy import ndimage
     colour_of = {rgb: name for name, (rgb, *_) in COLOURS.items()}
     for item in world.images(40):
         img = item.image

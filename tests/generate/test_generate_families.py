@@ -34,7 +34,7 @@ def check_family(lm, prompts, alone=None, **kw):
 
 
 def test_ngram():
-    ngram = pytest.importorskip("lmlab.models.ngram.model")
+    from lmlab.models.ngram import model as ngram
     lm = ngram.NGramLM(order=3, smoothing="kneser_ney").fit(SENTENCES)
     v = lm.vocab
     prompts = [v.encode(["<s>", "el"]), v.encode(["<s>", "la", "niña"]), v.encode(["<s>"])]
@@ -45,7 +45,7 @@ def test_ngram():
 
 
 def test_rnn_language_model():
-    rnn = pytest.importorskip("lmlab.models.rnn.lm")
+    from lmlab.models.rnn import lm as rnn
     torch.manual_seed(0)
     lm = rnn.RNNLanguageModel(rnn.RNNLMConfig.preset("rnn-tiny", vocab_size=30, n_layers=2)).eval()
     prompts = [[1, 2, 3], [4, 5], [6, 7, 8], [9]]
@@ -60,11 +60,11 @@ def test_rnn_language_model():
 def test_encoder_decoders_through_condition(family):
     torch.manual_seed(0)
     if family == "seq2seq":
-        mod = pytest.importorskip("lmlab.models.rnn.seq2seq")
+        from lmlab.models.rnn import seq2seq as mod
         model = mod.Seq2Seq(mod.Seq2SeqConfig(vocab_size=40, d_embed=16, d_hidden=32)).eval()
         bos, eos = model.config.bos_id, model.config.eos_id
     else:
-        mod = pytest.importorskip("lmlab.models.transformer.t5")
+        from lmlab.models.transformer import t5 as mod
         model = mod.T5(mod.T5Config.preset("t5-tiny", vocab_size=40)).eval()
         bos, eos = model.config.decoder_start_id, 1
     src = torch.tensor([[5, 6, 7, 8, 9], [10, 11, 12, 13, 14], [15, 16, 17, 18, 19]])

@@ -9,8 +9,7 @@ import torch
 
 from lmlab.cli.main import main
 from lmlab.generate import generate
-
-gpt = pytest.importorskip("lmlab.models.transformer.gpt")
+from lmlab.models.transformer import gpt
 
 
 @pytest.fixture(scope="module")

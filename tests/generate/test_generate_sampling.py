@@ -139,7 +139,7 @@ def test_sampled_frequencies_match_the_distribution(bigram, settings, expected):
     at this sample size (e.g. sampling the untempered 0.5/0.3/0.15/0.05 against the tempered
     expectation: chi2 > 1000).
     """
-    stats = pytest.importorskip("scipy.stats")
+    from scipy import stats
     n = 4000
     gens = generate(bigram, [[0]] * n, strategy="sample", seed=2024, max_new_tokens=1, **settings)
     counts = torch.bincount(torch.tensor([g.ids[0] for g in gens]), minlength=5).double()
@@ -154,7 +154,7 @@ def test_sampled_frequencies_match_the_distribution(bigram, settings, expected):
 
 
 def test_second_step_is_sampled_from_the_conditional(bigram):
-    stats = pytest.importorskip("scipy.stats")
+    from scipy import stats
     n = 4000
     gens = generate(bigram, [[1]] * n, strategy="sample", seed=7, max_new_tokens=2)
     pairs = [tuple(g.ids) for g in gens]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import sacrebleu
 
 from lmlab.errors import DataError
 from lmlab.metrics.translation import corpus_bleu, corpus_chrf, corpus_scores
-
-sacrebleu = pytest.importorskip("sacrebleu")
 
 HYPS = ["the cat sits on the mat", "where is the station ?", "i like chocolate"]
 REFS = ["the cat sat on the mat", "where is the train station ?", "i like chocolate"]

@@ -65,7 +65,7 @@ def test_bad_config_is_a_user_error():
 
 
 def test_pretrained_embeddings_fill_known_tokens():
-    tokenizers = pytest.importorskip("tokenizers")
+    import tokenizers
     tok = tokenizers.Tokenizer(tokenizers.models.WordLevel({"[UNK]": 0, "niño": 1, "niña": 2}, unk_token="[UNK]"))
     emb = torch.nn.Embedding(3, 2)
     found = load_pretrained_embeddings(emb, tok, {"niño": [1.0, 2.0], "casa": [0.0, 0.0]}, freeze=True)
@@ -80,7 +80,7 @@ def test_perplexity_and_generation_work_through_the_interface():
     result = perplexity(model, seqs)
     lp = torch.cat([token_log_probs(model, torch.tensor([s])).flatten() for s in seqs])
     assert result.ppl == pytest.approx(math.exp(-float(lp.sum()) / 5), rel=1e-5)
-    generate = pytest.importorskip("lmlab.generate")
+    from lmlab import generate
     greedy = generate.generate(model, [1, 2], generate.GenerationConfig(max_new_tokens=4))
     beam = generate.generate(model, [1, 2], generate.GenerationConfig(strategy="beam", num_beams=1,
                                                                     max_new_tokens=4))
@@ -104,7 +104,7 @@ def test_lstm_learns_a_deterministic_sequence_through_the_trainer():
 
 
 def test_pretrained_embeddings_from_gensim_keyed_vectors():
-    tokenizers = pytest.importorskip("tokenizers")
+    import tokenizers
     gensim_models = pytest.importorskip("gensim.models")
     kv = gensim_models.KeyedVectors(vector_size=2)
     kv.add_vectors(["señora", "pan"], [[0.5, -1.0], [2.0, 3.0]])

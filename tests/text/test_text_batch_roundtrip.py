@@ -92,7 +92,7 @@ def test_batch_errors(word):
 
 
 def test_to_torch(word):
-    torch = pytest.importorskip("torch")
+    import torch
     tensors = encode_batch(word, ["el perro", "el"]).to_torch()
     assert tensors["ids"].dtype == torch.int64 and tensors["mask"].dtype == torch.bool
     assert decode_batch(word, tensors["ids"], tensors["mask"]) == ["el perro", "el"]

@@ -174,7 +174,7 @@ def test_load_errors(tmp_path):
 
 
 def test_word_kind_on_world_sentences_gives_back_their_tokens():
-    world = pytest.importorskip("lmlab.data.world")
+    from lmlab.data import world
     sentences = world.World(0).lm_sentences(300)
     texts = [" ".join(s.tokens) for s in sentences]
     tok = train_tokenizer("word", texts)

@@ -50,8 +50,7 @@ def test_iter_tokens_is_lazy():
 
 
 def test_pattern_matches_tokenizers_regex():
-    pre_tokenizers = pytest.importorskip("tokenizers.pre_tokenizers")
-    from tokenizers import Regex
+    from tokenizers import Regex, pre_tokenizers
 
     split = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(),
                                      pre_tokenizers.Split(Regex(WORD_PATTERN), "isolated")])

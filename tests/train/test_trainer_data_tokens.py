@@ -17,8 +17,6 @@ from lmlab.data.tokens import (
 )
 from lmlab.errors import DataError
 
-tokenizers = pytest.importorskip("tokenizers")
-
 TEXTS = ["el niño come pan", "¿dónde está la señora?", "", "la niña lee un libro"]
 
 

@@ -26,7 +26,7 @@ from torch import nn
 
 from lmlab.config import Config
 from lmlab.data.tokens import encode_ids
-from lmlab.errors import check_choice, check_range
+from lmlab.errors import ConfigError, check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.rnn.common import Cell, check_rnn_sizes, make_rnn, reorder_hidden, top_hidden
 
@@ -149,6 +149,9 @@ class Seq2Seq(TorchSavableMixin, nn.Module):
     def source_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Sources as the model was trained on them: ids + </s>, at most `max_len` (never empty)."""
         cfg = self.config
+        if self.tokenizer is None:
+            raise ConfigError("a Seq2Seq without a tokenizer cannot read text", where="seq2seq",
+                              fix="attach one (model.tokenizer = tok) or pass source ids")
         return [s or [cfg.eos_id] for s in encode_ids(list(texts), self.tokenizer,
                                                       eos_id=cfg.eos_id, max_len=cfg.max_len)]
 

@@ -204,7 +204,7 @@ class T5(TorchSavableMixin, nn.Module):
     def source_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Sources as T5 reads them: ids + </s>, at most `max_seq_len` tokens."""
         if self.tokenizer is None or self.eos_id is None:
-            raise ConfigError("reading text needs the model's tokenizer with </s>", where="T5",
+            raise ConfigError("a T5 without a tokenizer with </s> cannot read text", where="T5",
                               fix="train the model with lmlab (its tokenizer has </s>) or pass ids")
         return encode_ids(list(texts), self.tokenizer, eos_id=self.eos_id,
                           max_len=self.config.max_seq_len)
