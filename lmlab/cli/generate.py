@@ -1,7 +1,7 @@
 """`lmlab generate MODEL "prompt"`: continue a text with any saved language model.
 
-    lmlab generate runs/gpt "El gato" --strategy sample --top-p 0.9 --max-new-tokens 40 --stream
-    lmlab generate runs/gpt "El gato" --strategy beam --num-beams 5 --n-best 3 --json
+    lmlab generate ladder-out/models/gpt "El gato" --strategy sample --top-p 0.9 -n 40 --stream
+    lmlab generate runs/gpt/model "El gato" --strategy beam --num-beams 5 --n-best 3 --json
 
 MODEL is an lmlab model folder (`lmlab.load`); its `tokenizer.json` encodes the prompt and decodes
 the output. The prompt is read as `lmlab.generate` reads text in Python: the model's start token
@@ -18,7 +18,7 @@ from typing import Any
 
 from lmlab.cli.common import add_command, emit
 
-EXAMPLE = 'lmlab generate runs/gpt "¿Dónde está" --strategy sample --top-p 0.9 --stream'
+EXAMPLE = 'lmlab generate ladder-out/models/gpt "El perro" --strategy sample --top-p 0.9 --stream'
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

@@ -78,7 +78,8 @@ def _gpt2_config_in(hf: dict[str, Any]) -> dict[str, Any]:
             "norm": "layernorm", "bias": True, "dropout": 0.0,
             # GPT-2 puts no start token before a text and ends texts with <|endoftext|> (an
             # eos_token_id past the vocabulary, as transformers' default on a small test model, is none).
-            "bos_id": None, "eos_id": _id_in_vocab(hf.get("eos_token_id"), hf["vocab_size"])}
+            "bos_id": None, "eos_id": _id_in_vocab(hf.get("eos_token_id"), hf["vocab_size"]),
+            "tokenizer_specials": False}
 
 
 def _id_in_vocab(token_id: Any, vocab_size: int) -> int | None:

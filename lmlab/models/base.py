@@ -77,22 +77,27 @@ class TokenizedLM:
 
     `bos_id`/`eos_id`: the config's `bos_id`/`eos_id` when it declares them (an imported
     checkpoint, e.g. GPT-2's `eos_token_id`), else the tokenizer's `<s>`/`</s>` (lmlab trains every
-    language model with them), else None. `max_seq_len`: the config's, or None (recurrent and
-    count models read contexts of any length).
+    language model with them), else None. A config with `tokenizer_specials=False` (imported
+    checkpoints) declares both itself: None there means none, whatever the tokenizer holds.
+    `max_seq_len`: the config's, or None (recurrent and count models read contexts of any length).
     """
+
+    def _special(self, name: str, token: str) -> int | None:
+        declared = getattr(self.config, name, None)
+        if declared is not None or not getattr(self.config, "tokenizer_specials", True):
+            return declared
+        return token_id(self.tokenizer, token)
 
     config: Any
     tokenizer: Any
 
     @property
     def bos_id(self) -> int | None:
-        declared = getattr(self.config, "bos_id", None)
-        return declared if declared is not None else token_id(self.tokenizer, special.BOS)
+        return self._special("bos_id", special.BOS)
 
     @property
     def eos_id(self) -> int | None:
-        declared = getattr(self.config, "eos_id", None)
-        return declared if declared is not None else token_id(self.tokenizer, special.EOS)
+        return self._special("eos_id", special.EOS)
 
     @property
     def max_seq_len(self) -> int | None:
@@ -240,6 +245,10 @@ def perplexity(model: LanguageModel, data: str | Iterable[str] | Iterable[Sequen
     into `context_windows`, batched by equal length, so no padding ever enters a model, and scored
     through `token_log_probs` in eval mode on the model's device.
     """
+    if not getattr(model, "normalised", True):
+        raise ConfigError(f"a {type(model).__name__} with unnormalised scores has no perplexity",
+                          where="perplexity", fix='use a smoothing that gives probabilities, e.g. '
+                          '"kneser_ney" or "add_k"')
     sequences = [s for s in lm_sequences(model, data) if len(s) >= 2]
     if not sequences:
         raise DataError("no sequence has a token to score (each needs >= 2 ids, start included)",

@@ -66,7 +66,7 @@ def test_a_text_file_and_a_given_tokenizer(texts, tmp_path):
 
 def test_errors_name_the_fix(texts):
     train, _ = texts
-    with pytest.raises(ConfigError, match="unknown model preset 'gpt-huge'.*gpt-tiny"):
+    with pytest.raises(ConfigError, match=r"unknown model preset 'gpt-huge'.*gpt-tiny"):
         lmlab.train_lm("gpt-huge", train)
     with pytest.raises(ConfigError, match="seq_len=512 exceeds the model's max_seq_len=128"):
         lmlab.train_lm("gpt-tiny", train, seq_len=512, **FAST)

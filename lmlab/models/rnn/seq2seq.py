@@ -26,7 +26,7 @@ from torch import nn
 
 from lmlab.config import Config
 from lmlab.data.tokens import encode_ids
-from lmlab.errors import ConfigError, check_choice, check_range
+from lmlab.errors import ConfigError, DataError, check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.rnn.common import Cell, check_rnn_sizes, make_rnn, reorder_hidden, top_hidden
 
@@ -167,10 +167,22 @@ class ConditionedDecoder:
         self.max_seq_len = None  # a recurrent decoder reads any length
         self.device = memory.values.device
 
+    def _for_batch(self, batch: int) -> tuple[Memory, Any]:
+        """The sources for `batch` target rows: as given, or one source repeated for every row."""
+        n_src = self.memory.values.shape[0]
+        if batch == n_src:
+            return self.memory, self.init_state
+        if n_src != 1:
+            raise DataError(f"target batch {batch} != source batch {n_src}",
+                            fix="start one target prefix per source, or condition on one source")
+        rows = torch.zeros(batch, dtype=torch.long, device=self.device)
+        return self.memory.reorder(rows), reorder_hidden(self.init_state, rows)
+
     def start(self, ids: torch.Tensor, capacity: int | None = None) -> tuple[Any, torch.Tensor]:
-        """Read target prefixes (B, T), B = number of sources; return (state, logits (B, V))."""
-        logits, state = self.model.decode(ids, self.init_state, self.memory)
-        return (state, self.memory), logits[:, -1]
+        """Read target prefixes (B, T), one per source (or B of one source); return (state, logits (B, V))."""
+        memory, init = self._for_batch(ids.shape[0])
+        logits, state = self.model.decode(ids, init, memory)
+        return (state, memory), logits[:, -1]
 
     def step(self, state: Any, ids: torch.Tensor) -> tuple[Any, torch.Tensor]:
         rnn_state, memory = state
@@ -178,7 +190,8 @@ class ConditionedDecoder:
         return (rnn_state, memory), logits[:, -1]
 
     def teacher_forced_logits(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.model.decode(ids, self.init_state, self.memory)[0]
+        memory, init = self._for_batch(ids.shape[0])
+        return self.model.decode(ids, init, memory)[0]
 
     def reorder_state(self, state: Any, rows: torch.Tensor) -> Any:
         rnn_state, memory = state

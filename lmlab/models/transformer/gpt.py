@@ -46,7 +46,8 @@ class GPTConfig(Config):
     """Decoder-only Transformer settings (course notation). d_ff = 0 means 4 * d_model.
 
     `bos_id`/`eos_id` declare the start and end ids when the tokenizer's `<s>`/`</s>` do not
-    (an imported checkpoint: GPT-2 has no start token and ends texts with `<|endoftext|>`).
+    (an imported checkpoint: GPT-2 has no start token and ends texts with `<|endoftext|>`);
+    `tokenizer_specials=False` makes them the only source (None = no such token).
     """
 
     vocab_size: int = 50257
@@ -65,6 +66,7 @@ class GPTConfig(Config):
     attention: Literal["math", "sdpa"] = "sdpa"
     bos_id: int | None = None
     eos_id: int | None = None
+    tokenizer_specials: bool = True
 
     PRESETS: ClassVar[dict[str, dict]] = {
         "gpt2-small": {**_GPT2, "d_model": 768, "n_layers": 12, "n_heads": 12},

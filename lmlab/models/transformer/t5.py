@@ -235,15 +235,27 @@ class T5Conditioned:
         """Read the target prefix ids (B, T); return (state, logits (B, V)).
 
         `capacity`: target positions the cache holds (default `max_seq_len`)."""
-        if ids.shape[0] != self.batch:
-            raise DataError(f"target batch {ids.shape[0]} != source batch {self.batch}",
-                            fix="start one target prefix per source")
+        batch = ids.shape[0]
+        memory_kv, src_keep = self._for_batch(batch)
         c = self.model.config
-        cache = KVCache(c.n_layers, self.batch, c.n_heads, c.d_model // c.n_heads,
+        cache = KVCache(c.n_layers, batch, c.n_heads, c.d_model // c.n_heads,
                         capacity or c.max_seq_len,
                         device=ids.device, dtype=self.model.embed.weight.dtype)
-        state = T5State(cache, list(self.memory_kv), self.src_keep)
+        state = T5State(cache, memory_kv, src_keep)
         return state, self._logits(ids, state)
+
+    def _for_batch(self, batch: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], Any]:
+        """Encoder keys/values and source mask for `batch` target rows: one per source, or the
+        one source repeated for every row."""
+        if batch == self.batch:
+            return list(self.memory_kv), self.src_keep
+        if self.batch != 1:
+            raise DataError(f"target batch {batch} != source batch {self.batch}",
+                            fix="start one target prefix per source, or condition on one source")
+        grow = [(k.expand(batch, *k.shape[1:]), v.expand(batch, *v.shape[1:]))
+                for k, v in self.memory_kv]
+        keep = None if self.src_keep is None else self.src_keep.expand(batch, *self.src_keep.shape[1:])
+        return grow, keep
 
     @torch.inference_mode()
     def step(self, state: T5State, ids: torch.Tensor) -> tuple[T5State, torch.Tensor]:
@@ -253,7 +265,8 @@ class T5Conditioned:
     @torch.inference_mode()
     def teacher_forced_logits(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits after every target prefix (B, T, V)."""
-        h = self.model.decode(ids, self.memory_kv, self.src_keep)
+        memory_kv, src_keep = self._for_batch(ids.shape[0])
+        h = self.model.decode(ids, memory_kv, src_keep)
         return self.model.lm_head(h)
 
 
