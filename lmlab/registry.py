@@ -14,6 +14,7 @@ from lmlab.errors import ModelFormatError
 MODEL_TYPES: dict[str, str] = {
     # type name            -> "module:Class"
     "gpt": "lmlab.models.transformer.gpt:GPT",
+    "llama": "lmlab.models.transformer.llama:Llama",
     "ngram": "lmlab.models.ngram.model:NGramLM",
     "bert": "lmlab.models.transformer.bert:BERT",
     "bert-pretraining": "lmlab.models.transformer.bert:BertForPreTraining",

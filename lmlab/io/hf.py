@@ -26,41 +26,15 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lmlab.errors import ModelFormatError
+from lmlab.io.hf_layout import Family, Rule
+from lmlab.io.hf_llama import LLAMA_FAMILIES
 from lmlab.registry import class_for_type
 
 log = logging.getLogger("lmlab")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Our key <- one or more Hugging Face keys (concatenated on dim 0), optionally transposed."""
-
-    ours: str
-    theirs: tuple[str, ...]
-    transpose: bool = False
-
-
-@dataclass(frozen=True)
-class Family:
-    """One checkpoint family: its key map and config translation."""
-
-    model_type: str  # Hugging Face "model_type"
-    our_type: str  # lmlab registry type
-    global_rules: tuple[Rule, ...]
-    layer_rules: tuple[Rule, ...]
-    config_in: Callable[[dict[str, Any]], dict[str, Any]]
-    config_out: Callable[[dict[str, Any]], dict[str, Any]]
-    strip_prefixes: tuple[str, ...] = ()
-    export_prefix: str = ""
-    ignore: tuple[str, ...] = ()  # regexes of Hugging Face keys that are fine to skip
-    renames: tuple[tuple[str, str], ...] = ()  # (regex, replacement) for legacy key spellings
-    optional_ours: tuple[str, ...] = field(default=())  # our keys a checkpoint may lack
 
 
 # ---- GPT-2 ---------------------------------------------------------------------------------
@@ -176,7 +150,7 @@ BERT = Family(
     renames=((r"LayerNorm\.gamma$", "LayerNorm.weight"), (r"LayerNorm\.beta$", "LayerNorm.bias")),
     optional_ours=("pooler.weight", "pooler.bias"),
 )
-FAMILIES: dict[str, Family] = {"gpt2": GPT2, "bert": BERT}
+FAMILIES: dict[str, Family] = {"gpt2": GPT2, "bert": BERT, **LLAMA_FAMILIES}
 
 
 # ---- reading and writing folders -------------------------------------------------------------
@@ -237,6 +211,8 @@ def convert_from_hf(family: Family, weights: dict[str, Any], expected: dict[str,
         for pattern, repl in family.renames:
             key = re.sub(pattern, repl, key)
         theirs[key] = tensor
+    if family.prepare is not None:
+        theirs = family.prepare(theirs, {"n_layers": n_layers})
     used: set[str] = set()
     out: dict[str, Any] = {}
     missing = []
@@ -299,16 +275,34 @@ def import_hf(path: str | os.PathLike[str], **config_overrides: Any):
     return model
 
 
-def export_hf(model, path: str | os.PathLike[str]) -> Path:
-    """Write `model` as a Hugging Face folder (config.json + model.safetensors) of its family."""
+def export_family(model: Any, model_type: str | None = None) -> Family:
+    """The Hugging Face family `model` exports to: `model_type` when given, else the one its
+    config implies (a Llama-family model: mixtral with experts, mistral with a sliding window,
+    qwen2 with q/k/v-only biases, llama otherwise)."""
+    options = [f for f in FAMILIES.values() if f.our_type == model.config_type]
+    if not options:
+        raise ModelFormatError(f"no Hugging Face layout for model type {model.config_type!r}",
+                               fix=f"exportable types: {', '.join(sorted({f.our_type for f in FAMILIES.values()}))}")
+    if model_type is None and len(options) > 1:
+        c = model.config
+        model_type = ("mixtral" if getattr(c, "n_experts", 0) else
+                      "mistral" if getattr(c, "sliding_window", None) else
+                      "qwen2" if getattr(c, "qkv_bias", None) and not c.bias else "llama")
+    chosen = [f for f in options if model_type in (None, f.model_type)]
+    if not chosen:
+        raise ModelFormatError(f"a {model.config_type} model has no {model_type!r} layout",
+                               fix=f"use one of {', '.join(f.model_type for f in options)}")
+    return chosen[0]
+
+
+def export_hf(model, path: str | os.PathLike[str], *, model_type: str | None = None) -> Path:
+    """Write `model` as a Hugging Face folder (config.json + model.safetensors) of its family
+    (`export_family`), with its tokenizer.json when it has one."""
     from safetensors.torch import save_file
 
     from lmlab.io.torch_folder import tied_aliases
 
-    family = next((f for f in FAMILIES.values() if f.our_type == model.config_type), None)
-    if family is None:
-        raise ModelFormatError(f"no Hugging Face layout for model type {model.config_type!r}",
-                               fix=f"exportable types: {', '.join(f.our_type for f in FAMILIES.values())}")
+    family = export_family(model, model_type)
     cfg = model.config.to_dict()
     hf_config = family.config_out(cfg)
     state = model.state_dict()
@@ -318,10 +312,18 @@ def export_hf(model, path: str | os.PathLike[str]) -> Path:
         if rule.ours not in state or rule.ours in skip:
             continue
         tensor = state[rule.ours].detach().cpu()
-        parts = tensor.chunk(len(rule.theirs), dim=0) if len(rule.theirs) > 1 else (tensor,)
+        if len(rule.theirs) == 1:
+            parts: Any = (tensor,)
+        elif family.part_sizes is not None:
+            parts = tensor.split(family.part_sizes(cfg, rule), dim=0)
+        else:
+            parts = tensor.chunk(len(rule.theirs), dim=0)
         for name, part in zip(rule.theirs, parts, strict=True):
-            prefix = "" if name.startswith("lm_head") else family.export_prefix
-            out[prefix + name] = (part.t() if rule.transpose else part).contiguous().clone()
+            out[name] = (part.t() if rule.transpose else part).contiguous().clone()
+    if family.finish_export is not None:
+        out = family.finish_export(out, cfg)
+    out = {("" if name.startswith("lm_head") else family.export_prefix) + name: t
+           for name, t in out.items()}
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     save_file(out, str(folder / "model.safetensors"), metadata={"format": "pt"})

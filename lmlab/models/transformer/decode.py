@@ -12,6 +12,10 @@ not copies) and `DecodePlan.step` runs a layer as ~15 `torch.nn.functional` call
                 x = x + W_o · attention(q, K, V);   x = x + FF(norm2(x))
     logits = W_head · norm_f(x)
 
+With grouped-query attention the H / Hkv query heads of a group attend to their one key/value
+head together, as a block of queries over the same keys (no copy of the cache per query head);
+with a sliding window only the last `window` cached positions are read.
+
 On a CPU with oneDNN, the large projections (>= 2^20 weights: the LM head, the layers of
 GPT-2-sized models) run through oneDNN's inner product on a copy of the weight laid out once for
 the batch size (`Projection`): the same fp32 product up to summation order, 1.4-2.6x faster than
@@ -121,7 +125,10 @@ class DecodePlan:
         self.layers = layers
         self.norm_f: Norm = gpt.norm_f.forward
         self.head = head
-        self.n_heads, self.d_model = gpt.config.n_heads, gpt.config.d_model
+        c = gpt.config
+        self.n_heads, self.d_model = c.n_heads, c.d_model
+        self.n_kv_heads = getattr(c, "n_kv_heads", 0) or c.n_heads
+        self.window = getattr(c, "sliding_window", None)
 
     @classmethod
     def build(cls, gpt: nn.Module, batch: int = 1) -> DecodePlan | None:
@@ -164,18 +171,28 @@ class DecodePlan:
     def step(self, cache: KVCache, ids: torch.Tensor) -> torch.Tensor:
         """Append ids (B,) at position `cache.length` (room reserved); return logits (B, V)."""
         b, t = ids.shape[0], cache.length
-        h, d = self.n_heads, self.d_model
+        h, h_kv, d = self.n_heads, self.n_kv_heads, self.d_model
+        dh = d // h
         x = F.embedding(ids, self.tok)  # (B, D)
         if self.pos_table is not None:
             x = x + self.pos_table[t]
         positions = self.positions[t : t + 1] if self.rotary is not None else None
+        window = self.window if self.window is not None and t + 1 > self.window else None
         for i, layer in enumerate(self.layers):
-            qkv = layer.qkv(layer.norm_attn(x))  # (B, 3D)
-            q, k, v = qkv.view(b, 3, h, 1, d // h).unbind(1)  # 3 x (B, H, 1, Dh)
+            qkv = layer.qkv(layer.norm_attn(x))  # (B, D + 2 Hkv Dh)
+            if h_kv == h:
+                q, k, v = qkv.view(b, 3, h, 1, dh).unbind(1)  # 3 x (B, H, 1, Dh)
+            else:
+                q, k, v = qkv.split((d, h_kv * dh, h_kv * dh), dim=-1)
+                q, k, v = q.view(b, h, 1, dh), k.view(b, h_kv, 1, dh), v.view(b, h_kv, 1, dh)
             if positions is not None:
                 q, k = self.rotary.forward(q, positions), self.rotary.forward(k, positions)
-            keys, values = cache.update(i, k, v)  # (B, H, t + 1, Dh)
-            y = F.scaled_dot_product_attention(q, keys, values, scale=layer.scale)  # (B, H, 1, Dh)
+            keys, values = cache.update(i, k, v)  # (B, Hkv, t + 1, Dh)
+            if window is not None:
+                keys, values = keys[:, :, -window:], values[:, :, -window:]
+            # a group's H / Hkv queries over its one key/value head: (B, Hkv, H / Hkv, Dh)
+            y = F.scaled_dot_product_attention(q.view(b, h_kv, h // h_kv, dh), keys, values,
+                                               scale=layer.scale)
             x = x + layer.out(y.reshape(b, d))
             x = x + layer.down(activate(layer.up(layer.norm_ff(x)), layer.activation))
         cache.advance(1)

@@ -9,7 +9,10 @@ residual-scaled initialisation (output projections ~ N(0, 0.02 / sqrt(2 n_layers
 groups that decay only 2-D weights, `get_num_params` and `estimate_mfu`. Differences: `forward`
 returns logits only (objectives live in `lmlab.train`), and inference goes through the shared
 `start`/`step` interface over a preallocated `KVCache`, computing logits for the last position only.
-The same class covers modern variants through the config (RMSNorm, rotary positions, SwiGLU).
+The same class covers modern variants through the config (RMSNorm, rotary positions with their
+base and Llama-3 scaling, SwiGLU, grouped-query attention, Qwen2's q/k/v biases, Mistral's sliding
+window, Mixtral's mixture of experts); `lmlab.models.transformer.llama` tells that family's story
+with its presets.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import torch
 from torch import nn
 
 from lmlab.config import Config
-from lmlab.errors import DataError, check_choice, check_range
+from lmlab.errors import ConfigError, DataError, check_choice, check_range
 from lmlab.io.torch_folder import TorchSavableMixin
 from lmlab.models.base import TokenizedLM, check_tokenizer
 from lmlab.models.transformer.attention import MultiHeadAttention, padding_mask
@@ -45,6 +48,12 @@ _GPT2 = {"vocab_size": 50257, "max_seq_len": 1024, "activation": "gelu_tanh", "n
 class GPTConfig(Config):
     """Decoder-only Transformer settings (course notation). d_ff = 0 means 4 * d_model.
 
+    Modern decoders: `n_kv_heads` (0 = n_heads) for grouped-query attention; `rope_theta` and
+    `rope_scaling` (e.g. {"rope_type": "llama3", ...}) for rotary positions; `qkv_bias` for biases
+    on q, k, v only (None: as `bias`); `sliding_window` (None: full causal attention);
+    `n_experts` > 0 with `experts_per_token` for a mixture-of-experts feed-forward, whose
+    load-balancing loss is weighted by `router_aux_loss_coef` in training.
+
     `bos_id`/`eos_id` declare the start and end ids when the tokenizer's `<s>`/`</s>` do not
     (an imported checkpoint: GPT-2 has no start token and ends texts with `<|endoftext|>`);
     `tokenizer_specials=False` makes them the only source (None = no such token).
@@ -64,6 +73,14 @@ class GPTConfig(Config):
     bias: bool = True
     tie_embeddings: bool = True
     attention: Literal["math", "sdpa"] = "sdpa"
+    n_kv_heads: int = 0
+    rope_theta: float = 10000.0
+    rope_scaling: dict | None = None
+    qkv_bias: bool | None = None
+    sliding_window: int | None = None
+    n_experts: int = 0
+    experts_per_token: int = 2
+    router_aux_loss_coef: float = 0.0
     bos_id: int | None = None
     eos_id: int | None = None
     tokenizer_specials: bool = True
@@ -84,6 +101,17 @@ class GPTConfig(Config):
         check_sizes(self, ("vocab_size", "max_seq_len", "d_model", "n_layers", "n_heads"))
         check_range("d_ff", self.d_ff, 0)
         check_choice("pos", self.pos, POSITIONS)
+        check_range("n_kv_heads", self.n_kv_heads, 0, self.n_heads)
+        if self.n_kv_heads and self.n_heads % self.n_kv_heads:
+            raise ConfigError(f"n_heads={self.n_heads} is not a multiple of n_kv_heads="
+                              f"{self.n_kv_heads}", fix="choose n_kv_heads dividing n_heads")
+        check_range("rope_theta", self.rope_theta, 0, low_open=True)
+        if self.sliding_window is not None:
+            check_range("sliding_window", self.sliding_window, 1)
+        check_range("n_experts", self.n_experts, 0)
+        if self.n_experts:
+            check_range("experts_per_token", self.experts_per_token, 1, self.n_experts)
+        check_range("router_aux_loss_coef", self.router_aux_loss_coef, 0)
         for name in ("bos_id", "eos_id"):
             if getattr(self, name) is not None:
                 check_range(name, getattr(self, name), 0, self.vocab_size, high_open=True)
@@ -94,15 +122,28 @@ class GPTConfig(Config):
     def d_head(self) -> int:
         return self.d_model // self.n_heads
 
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads: n_kv_heads, or n_heads when 0 (multi-head attention)."""
+        return self.n_kv_heads or self.n_heads
+
 
 def decoder_block(cfg, *, cross: bool = False, prenorm: bool = True) -> Block:
     """A pre-norm decoder layer built from `cfg` (GPT and T5 decoders share it)."""
     def attn(is_cross: bool) -> MultiHeadAttention:
         return MultiHeadAttention(cfg.d_model, cfg.n_heads, bias=cfg.bias, dropout=cfg.dropout,
-                                  backend=cfg.attention, cross=is_cross)
+                                  backend=cfg.attention, cross=is_cross,
+                                  n_kv_heads=getattr(cfg, "n_kv_heads", 0) or None,
+                                  qkv_bias=getattr(cfg, "qkv_bias", None),
+                                  window=getattr(cfg, "sliding_window", None))
     norm = lambda: make_norm(cfg.norm, cfg.d_model, cfg.norm_eps)  # noqa: E731
-    return Block(attn(False), make_feed_forward(cfg.activation, cfg.d_model, cfg.d_ff, bias=cfg.bias),
-                 norm(), norm(), prenorm=prenorm, dropout=cfg.dropout,
+    if getattr(cfg, "n_experts", 0):
+        from lmlab.models.transformer.moe import MoEFeedForward
+
+        ff = MoEFeedForward(cfg.d_model, cfg.d_ff, cfg.n_experts, cfg.experts_per_token)
+    else:
+        ff = make_feed_forward(cfg.activation, cfg.d_model, cfg.d_ff, bias=cfg.bias)
+    return Block(attn(False), ff, norm(), norm(), prenorm=prenorm, dropout=cfg.dropout,
                  cross=attn(True) if cross else None, norm_cross=norm() if cross else None)
 
 
@@ -121,7 +162,8 @@ class GPT(TokenizedLM, TorchSavableMixin, nn.Module):
         self.tok_emb = nn.Embedding(c.vocab_size, c.d_model)
         self.pos_emb = (LearnedPositions(c.max_seq_len, c.d_model) if c.pos == "learned" else
                         SinusoidalPositions(c.max_seq_len, c.d_model) if c.pos == "sinusoidal" else None)
-        self.rotary = RotaryEmbedding(c.d_head, c.max_seq_len) if c.pos == "rotary" else None
+        self.rotary = (RotaryEmbedding(c.d_head, c.max_seq_len, c.rope_theta, c.rope_scaling)
+                       if c.pos == "rotary" else None)
         self.drop = nn.Dropout(c.dropout) if c.dropout > 0 else nn.Identity()
         self.blocks = nn.ModuleList(decoder_block(c) for _ in range(c.n_layers))
         self.norm_f = make_norm(c.norm, c.d_model, c.norm_eps)
@@ -133,7 +175,9 @@ class GPT(TokenizedLM, TorchSavableMixin, nn.Module):
         residual_std = 0.02 / math.sqrt(2 * c.n_layers)
         for block in self.blocks:  # residual-scaled init of the projections into the stream
             nn.init.normal_(block.attn.out.weight, mean=0.0, std=residual_std)
-            nn.init.normal_(block.ff.down.weight, mean=0.0, std=residual_std)
+            down = block.ff.down
+            nn.init.normal_(down if isinstance(down, nn.Parameter) else down.weight, mean=0.0,
+                            std=residual_std)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -195,7 +239,7 @@ class GPT(TokenizedLM, TorchSavableMixin, nn.Module):
         """An empty preallocated cache (capacity max_seq_len unless given)."""
         p = self.lm_head.weight
         c = self.config
-        return KVCache(c.n_layers, batch, c.n_heads, c.d_head, capacity or c.max_seq_len,
+        return KVCache(c.n_layers, batch, c.kv_heads, c.d_head, capacity or c.max_seq_len,
                        device=p.device, dtype=p.dtype)
 
     @torch.inference_mode()

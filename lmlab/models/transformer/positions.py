@@ -5,7 +5,9 @@
 - Learned absolute: one trained vector per position (GPT-2, BERT).
 - Rotary, RoPE (Su et al., 2021, "RoFormer"): rotate each pair of query/key features by an angle
   pos * theta_i, so q . k depends on the positions only through their difference. The pairs are
-  the two halves of the head (the GPT-NeoX / Llama layout).
+  the two halves of the head (the GPT-NeoX / Llama layout). theta_i = base^(-2i / Dh); Llama 2
+  uses base 10000, Llama 3 500000, Qwen2 1000000, and Llama 3.1+ rescales the low frequencies
+  for longer contexts (`rope_frequencies`, "llama3" scaling).
 - Relative position bias (Raffel et al., 2020, T5): a learned scalar per head and log-spaced bucket
   of the distance key - query, added to the attention scores.
 """
@@ -44,12 +46,42 @@ class LearnedPositions(nn.Embedding):
     """One trained vector per absolute position (GPT-2 `wpe`, BERT `position_embeddings`)."""
 
 
+ROPE_SCALINGS = ("llama3",)
+
+
+def rope_frequencies(d_head: int, base: float = 10000.0, scaling: dict | None = None) -> torch.Tensor:
+    """The rotation frequencies theta_i = base^(-2i / Dh), (Dh/2,) float64, optionally rescaled.
+
+    `scaling={"rope_type": "llama3", "factor": 32, "low_freq_factor": 1, "high_freq_factor": 4,
+    "original_max_position_embeddings": 8192}` (Llama 3.1+): wavelengths longer than the original
+    context / low_freq_factor are slowed down by `factor`, those shorter than original context /
+    high_freq_factor are kept, and the band between is interpolated smoothly.
+    """
+    inv_freq = 1.0 / base ** (torch.arange(0, d_head, 2, dtype=torch.float64) / d_head)
+    if not scaling:
+        return inv_freq
+    kind = scaling.get("rope_type", scaling.get("type"))
+    if kind not in ROPE_SCALINGS:
+        from lmlab.errors import ConfigError
+
+        raise ConfigError(f"rope scaling {kind!r} is not supported",
+                          fix=f"use one of {', '.join(ROPE_SCALINGS)} or no scaling")
+    factor, low, high = (float(scaling[k]) for k in ("factor", "low_freq_factor", "high_freq_factor"))
+    original = float(scaling["original_max_position_embeddings"])
+    wavelength = 2 * math.pi / inv_freq
+    smooth = ((original / wavelength - low) / (high - low)).clamp(0.0, 1.0)  # 0: slow, 1: keep
+    scaled = (1 - smooth) * inv_freq / factor + smooth * inv_freq
+    return torch.where(wavelength < original / high, inv_freq,
+                       torch.where(wavelength > original / low, inv_freq / factor, scaled))
+
+
 class RotaryEmbedding(nn.Module):
     """RoPE on (B, H, T, Dh) queries or keys at positions (T,); the cos/sin tables are cached."""
 
-    def __init__(self, d_head: int, max_len: int, base: float = 10000.0) -> None:
+    def __init__(self, d_head: int, max_len: int, base: float = 10000.0,
+                 scaling: dict | None = None) -> None:
         super().__init__()
-        inv_freq = 1.0 / base ** (torch.arange(0, d_head, 2, dtype=torch.float64) / d_head)
+        inv_freq = rope_frequencies(d_head, base, scaling)
         angle = torch.arange(max_len, dtype=torch.float64)[:, None] * inv_freq  # (L, Dh/2)
         angle = torch.cat([angle, angle], dim=-1)  # (L, Dh)
         self.register_buffer("cos", angle.cos().float(), persistent=False)
