@@ -67,6 +67,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 #: (command, help, default preset, default peak learning rate)
 FAMILIES = (
     ("gpt", "train a GPT (decoder-only Transformer) language model", "gpt-mini", 2e-3),
+    ("llama", "train a Llama-family decoder (GQA, RoPE, SwiGLU; mixtral-tiny: experts)",
+     "llama-tiny", 2e-3),
     ("bert", "pre-train a BERT encoder with masked language modelling", "bert-tiny", 1e-3),
     ("t5", "pre-train a T5 encoder-decoder with span corruption", "t5-tiny", 1e-3),
 )
@@ -80,7 +82,7 @@ def _model_options(p: argparse.ArgumentParser, family: str, preset: str) -> None
     g.add_argument("--layers", type=int, help="Transformer blocks (per stack for t5)")
     g.add_argument("--heads", type=int, help="attention heads")
     g.add_argument("--max-seq-len", type=int, help="longest context in tokens")
-    if family == "gpt":
+    if family in ("gpt", "llama"):
         g.add_argument("--pos", choices=("learned", "sinusoidal", "rotary", "none"),
                        help="positions (default: the preset's)")
     g.add_argument("--dropout", type=float, help="dropout (default: the preset's)")
@@ -187,7 +189,7 @@ def run_lm(args: argparse.Namespace) -> int:
         return 0
     path = model.save(Path(args.out) / "model")
     history = model.train_history
-    if family == "gpt":
+    if family in ("gpt", "llama"):
         scores = {split: evaluate_lm(model, texts, seed=args.seed)
                   for split, texts in (("valid", valid), ("test", test)) if texts}
     else:  # encoders and encoder-decoders: the objective's loss on the validation text

@@ -4,6 +4,7 @@
       config.json          {"type": "ngram", "format_version": 1, "lmlab_version": "...", ...}
       model.safetensors    weights or count arrays (never pickle)
       tokenizer.json       a `tokenizers.Tokenizer`, when the model has one
+      tokenizer_config.json  {"chat_template": ...}, when the model has a chat template
 
 Saving is atomic: everything is written to a sibling temporary folder which then replaces the
 target with `os.replace`, so a crash mid-save leaves the previous model intact. Loading checks the
@@ -30,6 +31,7 @@ FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 TOKENIZER_NAME = "tokenizer.json"
+TOKENIZER_CONFIG_NAME = "tokenizer_config.json"
 
 Arrays = Mapping[str, Any]  # name -> np.ndarray or torch.Tensor
 
@@ -59,7 +61,10 @@ class SavableMixin:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         config, arrays, tokenizer = self.folder_parts()  # type: ignore[attr-defined]
-        return save_folder(path, self.config_type, config, arrays, tokenizer)
+        template = getattr(self, "chat_template", None)
+        extra = ({TOKENIZER_CONFIG_NAME: json.dumps({"chat_template": template}, ensure_ascii=False)}
+                 if template else None)
+        return save_folder(path, self.config_type, config, arrays, tokenizer, extra)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Self:
@@ -253,4 +258,21 @@ def load_model(path: str | os.PathLike[str], **kwargs: Any) -> Any:
     arrays = read_arrays(folder, as_torch=getattr(cls, "arrays_as", "numpy") == "torch")
     tokenizer = read_tokenizer(folder)
     body = {k: v for k, v in config.items() if k not in ("type", "format_version", "lmlab_version")}
-    return cls.from_folder_parts(body, arrays, tokenizer, where=where, **kwargs)
+    model = cls.from_folder_parts(body, arrays, tokenizer, where=where, **kwargs)
+    template = read_chat_template(folder)
+    if template is not None:
+        model.chat_template = template
+    return model
+
+
+def read_chat_template(path: str | os.PathLike[str]) -> str | None:
+    """The "chat_template" of a folder's tokenizer_config.json, or None."""
+    file = Path(path) / TOKENIZER_CONFIG_NAME
+    if not file.is_file():
+        return None
+    try:
+        template = json.loads(file.read_text(encoding="utf-8")).get("chat_template")
+    except (ValueError, AttributeError) as exc:
+        raise ModelFormatError(f"tokenizer_config.json is not a JSON object ({exc})",
+                               where=str(file), fix="restore the file or save the model again") from exc
+    return template if isinstance(template, str) else None

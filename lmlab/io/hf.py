@@ -165,10 +165,13 @@ def read_hf_folder(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[s
         raise ModelFormatError("no config.json in the folder", where=str(folder),
                                fix="point to a Hugging Face model folder (config.json + weights)")
     config = json.loads(cfg_file.read_text(encoding="utf-8"))
+    index = folder / "model.safetensors.index.json"
     if (folder / "model.safetensors").is_file():
         from safetensors.torch import load_file
 
         weights = load_file(str(folder / "model.safetensors"))
+    elif index.is_file():
+        weights = _read_shards(folder, index)
     elif (folder / "pytorch_model.bin").is_file():
         try:
             weights = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
@@ -179,6 +182,29 @@ def read_hf_folder(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[s
         raise ModelFormatError("no model.safetensors or pytorch_model.bin in the folder",
                                where=str(folder), fix="download the weights next to config.json")
     return config, dict(weights)
+
+
+def _read_shards(folder: Path, index: Path) -> dict[str, Any]:
+    """The tensors of a sharded checkpoint: every file its index's "weight_map" names."""
+    from safetensors.torch import load_file
+
+    try:
+        weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFormatError(f"the shard index is not valid ({exc})", where=str(index),
+                               fix="restore model.safetensors.index.json") from exc
+    weights: dict[str, Any] = {}
+    for shard in sorted(set(weight_map.values())):
+        file = folder / shard
+        if not file.is_file():
+            raise ModelFormatError(f"shard {shard} named by the index is missing", where=str(folder),
+                                   fix="download every model-*.safetensors file")
+        weights.update(load_file(str(file)))
+    absent = sorted(set(weight_map) - set(weights))
+    if absent:
+        raise ModelFormatError(f"the shards lack {absent[:5]} listed in the index",
+                               where=str(folder), fix="download the shards again")
+    return weights
 
 
 def family_of(config: dict[str, Any], *, where: str) -> Family:
@@ -225,6 +251,8 @@ def convert_from_hf(family: Family, weights: dict[str, Any], expected: dict[str,
             continue
         parts = [theirs[t].t() if rule.transpose else theirs[t] for t in rule.theirs]
         used.update(rule.theirs)
+        for t in rule.theirs:  # drop the originals as they are used: one copy of the weights
+            theirs[t] = None
         tensor = parts[0] if len(parts) == 1 else torch.cat(parts, dim=0)
         if tuple(tensor.shape) != expected[rule.ours]:
             raise ModelFormatError(
@@ -242,37 +270,81 @@ def convert_from_hf(family: Family, weights: dict[str, Any], expected: dict[str,
     return out
 
 
-def import_hf(path: str | os.PathLike[str], **config_overrides: Any):
-    """Build an lmlab model from a Hugging Face folder (GPT-2 -> GPT, BERT -> BERT).
+def import_hf(path: str | os.PathLike[str], *, dtype: Any = None, **config_overrides: Any):
+    """Build an lmlab model from a Hugging Face folder (GPT-2 -> GPT, BERT -> BERT, Llama,
+    Mistral, Qwen2, Mixtral -> Llama).
 
     Args:
-        path: folder with config.json and model.safetensors / pytorch_model.bin.
+        path: folder with config.json and model.safetensors (or sharded model-0000x-of-0000y
+            .safetensors with their index) or pytorch_model.bin.
+        dtype: None for float32; "auto" keeps the stored dtype; or "bfloat16", "float16".
         config_overrides: fields of our config to change (e.g. attention="math").
     Returns:
-        the model in eval mode, float32, on the CPU, with the folder's `tokenizer.json` if any.
+        the model in eval mode on the CPU, with the folder's tokenizer (`tokenizer.json` and its
+        `tokenizer_config.json`: start/end ids, `chat_template` as `model.chat_template`).
+
+    The model is built with its parameters on the meta device and takes the checkpoint's tensors
+    as they are (cast once when `dtype` asks), so loading needs about one copy of the weights.
     """
     import torch
+
+    from lmlab.io.hf_tokenizer import read_hf_tokenizer
+    from lmlab.io.torch_folder import load_weights, parameters_on_meta, tied_aliases
 
     where = str(path)
     hf_config, weights = read_hf_folder(path)
     family = family_of(hf_config, where=where)
     cls = class_for_type(family.our_type, where=where)
-    cfg = cls.config_class.from_dict({**family.config_in(hf_config), **config_overrides}, where=where)
-    from lmlab.io.folder import read_tokenizer
-    from lmlab.io.torch_folder import tied_aliases
-
-    model = cls(cfg, tokenizer=read_tokenizer(path))
+    try:
+        ours = family.config_in(hf_config)
+    except KeyError as exc:
+        raise ModelFormatError(f"config.json has no {exc.args[0]!r}, which a {family.model_type} "
+                               "config needs", where=where, fix="restore the file") from exc
+    hf_tok = read_hf_tokenizer(path)
+    if hf_tok is not None:
+        ours = {**ours, **_special_ids(ours, hf_tok)}
+    cfg = cls.config_class.from_dict({**ours, **config_overrides}, where=where)
+    with parameters_on_meta():  # the checkpoint fills the weights: no random init, one copy
+        model = cls(cfg, tokenizer=None if hf_tok is None else hf_tok.tokenizer)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-
     optional = tied_aliases(model) | frozenset(family.optional_ours)
     state = convert_from_hf(family, weights, expected, cfg.n_layers, where=where, optional=optional)
+    del weights
     absent = sorted(set(expected) - set(state) - optional)
     if absent:
         raise ModelFormatError(f"the key map gives no value for {absent[:8]}", where=where,
                                fix="this model variant has parts the checkpoint family lacks")
-    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-    model.to(torch.float32).eval()
-    return model
+    for name in set(family.optional_ours) - set(state):  # e.g. BERT's pooler: lmlab's init
+        fresh = torch.zeros(expected[name])
+        state[name] = fresh.normal_(0.0, 0.02) if name.endswith("weight") else fresh
+    target = torch.float32 if dtype is None else None if dtype == "auto" else _dtype(dtype)
+    load_weights(model, state, dtype=target, where=where)
+    if hf_tok is not None and hf_tok.chat_template:
+        model.chat_template = hf_tok.chat_template
+    return model.eval()
+
+
+def _dtype(name: Any) -> Any:
+    import torch
+
+    if isinstance(name, torch.dtype):
+        return name
+    table = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+    if name not in table:
+        raise ModelFormatError(f"dtype {name!r} is not supported",
+                               fix=f"use one of {', '.join(table)}, or 'auto' for the stored one")
+    return table[name]
+
+
+def _special_ids(ours: dict[str, Any], hf_tok: Any) -> dict[str, Any]:
+    """The start and end ids a checkpoint's tokenizer declares: its bos_token when it adds one
+    (Llama, Mistral; not GPT-2, Qwen2, SmolLM2), its eos_token (the chat models' end of turn)."""
+    out: dict[str, Any] = {}
+    if "bos_id" in ours:
+        out["bos_id"] = hf_tok.bos_id if hf_tok.add_bos_token else None
+    if "eos_id" in ours and hf_tok.eos_id is not None:
+        out["eos_id"] = hf_tok.eos_id
+    return out
 
 
 def export_family(model: Any, model_type: str | None = None) -> Family:

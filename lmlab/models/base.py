@@ -82,14 +82,15 @@ class TokenizedLM:
     `max_seq_len`: the config's, or None (recurrent and count models read contexts of any length).
     """
 
+    config: Any
+    tokenizer: Any
+    chat_template: str | None = None  # a Jinja chat template (`lmlab.chat`), when the model has one
+
     def _special(self, name: str, token: str) -> int | None:
         declared = getattr(self.config, name, None)
         if declared is not None or not getattr(self.config, "tokenizer_specials", True):
             return declared
         return token_id(self.tokenizer, token)
-
-    config: Any
-    tokenizer: Any
 
     @property
     def bos_id(self) -> int | None:

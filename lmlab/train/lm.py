@@ -8,6 +8,7 @@
 The first argument is a preset name or a config: its class picks the family and the objective.
 
     GPTConfig    (gpt-tiny, gpt-mini, gpt-small-cpu, gpt2-*)  next-token prediction   byte-level BPE
+    LlamaConfig  (llama-tiny, llama-mini, mixtral-tiny ...)    next-token prediction   byte-level BPE
     RNNLMConfig  (rnn-tiny, rnn-small, rnn-medium)            next-token prediction   words
     BERTConfig   (bert-tiny, minilm-l6, bert-base ...)        masked LM (80/10/10)    WordPiece
     T5Config     (t5-tiny, t5-small, t5-base)                 span corruption         Unigram
@@ -46,9 +47,10 @@ def _families() -> dict[type, tuple[str, str]]:
     from lmlab.models.rnn.lm import RNNLMConfig
     from lmlab.models.transformer.bert import BERTConfig
     from lmlab.models.transformer.gpt import GPTConfig
+    from lmlab.models.transformer.llama import LlamaConfig
     from lmlab.models.transformer.t5 import T5Config
 
-    return {GPTConfig: ("gpt", "bpe"), RNNLMConfig: ("rnn", "word"),
+    return {GPTConfig: ("gpt", "bpe"), LlamaConfig: ("llama", "bpe"), RNNLMConfig: ("rnn", "word"),
             BERTConfig: ("bert", "wordpiece"), T5Config: ("t5", "unigram")}
 
 
@@ -88,7 +90,7 @@ def family_tokenizer(family: str, texts: Sequence[str], tokenizer: Any, config: 
     kind = tokenizer or next(k for name, k in _families().values() if name == family)
     if vocab_size is None and kind not in ("word", "char"):
         vocab_size = config.vocab_size  # the preset's size, for the subword kinds
-    specials = {"gpt": special.LM_SPECIALS, "rnn": special.LM_SPECIALS,
+    specials = {"gpt": special.LM_SPECIALS, "llama": special.LM_SPECIALS, "rnn": special.LM_SPECIALS,
                 "bert": special.DEFAULT_SPECIALS,
                 "t5": (*special.LM_SPECIALS, *special.sentinel_tokens(N_SENTINELS))}[family]
     return fit_tokenizer(texts, kind, vocab_size, specials=specials)
@@ -129,7 +131,7 @@ def train_lm(preset_or_config: str | Config, texts: Sequence[str] | str | os.Pat
     torch.manual_seed(train_config.seed)
     model = _build(family, config, tok)
     valid = list(valid_texts) if valid_texts else None
-    if family in ("gpt", "rnn"):
+    if family in ("gpt", "llama", "rnn"):
         model, history = train_causal_lm(model, train, valid, train_config, tokenizer=tok,
                                          seq_len=window, batch_size=batch_size)
     elif family == "bert":
@@ -146,12 +148,14 @@ def _build(family: str, config: Config, tokenizer: Any) -> Any:
     from lmlab.models.rnn.lm import RNNLanguageModel
     from lmlab.models.transformer.bert import BertForPreTraining
     from lmlab.models.transformer.gpt import GPT
+    from lmlab.models.transformer.llama import Llama
     from lmlab.models.transformer.t5 import T5
 
     if family == "t5":
         pad = tokenizer.token_to_id(special.PAD)
         config = config.replace(pad_id=pad, decoder_start_id=pad)
-    cls = {"gpt": GPT, "rnn": RNNLanguageModel, "bert": BertForPreTraining, "t5": T5}[family]
+    cls = {"gpt": GPT, "llama": Llama, "rnn": RNNLanguageModel, "bert": BertForPreTraining,
+           "t5": T5}[family]
     return cls(config, tokenizer)
 
 

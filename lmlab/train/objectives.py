@@ -45,13 +45,26 @@ def token_cross_entropy(logits: torch.Tensor, targets: torch.Tensor,
 
 
 def causal_lm(model: torch.nn.Module, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-    """Next-token prediction: predict ids[:, 1:] from ids[:, :-1] (masked positions not scored)."""
+    """Next-token prediction: predict ids[:, 1:] from ids[:, :-1] (masked positions not scored).
+
+    A mixture-of-experts model (config `router_aux_loss_coef` > 0) also pays the routers'
+    load-balancing loss in training; "loss" and "ppl" report the language-model part only."""
     ids = batch["ids"]
     mask = batch.get("mask")
     logits = _logits(model(ids[:, :-1]))  # (B, T-1, V)
     loss, n = token_cross_entropy(logits, ids[:, 1:], None if mask is None else mask[:, 1:])
     value = float(loss.detach())
-    return loss, {"loss": value, "ppl": math.exp(min(value, 50.0)), "n": n}
+    metrics = {"loss": value, "ppl": math.exp(min(value, 50.0)), "n": n}
+    inner = getattr(model, "module", model)  # DDP keeps the model in .module
+    coef = getattr(getattr(inner, "config", None), "router_aux_loss_coef", 0.0)
+    if coef and inner.training:
+        from lmlab.models.transformer.moe import moe_aux_loss
+
+        aux = moe_aux_loss(inner, coef, mask=None if mask is None else mask[:, :-1])
+        if aux is not None:
+            loss = loss + aux
+            metrics["aux_loss"] = float(aux.detach())
+    return loss, metrics
 
 
 def classification(model: torch.nn.Module, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:

@@ -35,6 +35,7 @@ from lmlab.models.ngram.model import NGramLM
 from lmlab.models.rnn.lm import RNNLanguageModel, RNNLMConfig
 from lmlab.models.rnn.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmlab.models.transformer.gpt import GPT, GPTConfig
+from lmlab.models.transformer.llama import Llama, LlamaConfig
 from lmlab.models.transformer.t5 import T5, T5Config
 from lmlab.text.special import BOS, EOS, PAD, UNK
 from lmlab.train.recipes import fit_tokenizer
@@ -161,6 +162,20 @@ def _gpt(kind: str = "word", **cfg: Any) -> Callable[[Any], Case]:
     return build
 
 
+def _llama(preset: str, **cfg: Any) -> Callable[[Any], Case]:
+    """A Llama-family decoder (GQA, rotary, SwiGLU; a sliding window; experts) on the word
+    tokenizer; kind "gpt" since it is lmlab's GPT network with a Llama config."""
+    def build(_tmp) -> Case:
+        tok = _word_tokenizer()
+        torch.manual_seed(0)
+        config = LlamaConfig.preset(preset, vocab_size=tok.get_vocab_size(), max_seq_len=32,
+                                    d_model=32, n_heads=4, n_kv_heads=2, d_ff=48, **cfg)
+        model = Llama(config, tok).eval()
+        _spread(model, 0.2, seed=1)
+        return Case("", model, "gpt", _tok_encode(tok), tok.token_to_id(BOS), tok.token_to_id(EOS))
+    return build
+
+
 def _gpt2_style_tokenizer():
     """A lmlab word tokenizer with GPT-2's one special, <|endoftext|>, beside [PAD] and [UNK]."""
     return fit_tokenizer(CORPUS, "word", specials=(PAD, UNK, ENDOFTEXT))
@@ -233,6 +248,10 @@ BUILDERS: dict[str, Callable[[Any], Case]] = {
         pos="none", norm="layernorm", activation="relu", bias=False, tie_embeddings=True),
     "gpt-bpe-rotary-layernorm-swiglu": _gpt(
         "bpe", pos="rotary", norm="layernorm", activation="swiglu", bias=True, tie_embeddings=True),
+    "llama-gqa": _llama("llama-tiny", rope_theta=500000.0),
+    "mistral-window": _llama("llama-tiny", sliding_window=3),
+    "qwen2-qkv-bias-tied": _llama("llama-tiny", qkv_bias=True, tie_embeddings=True),
+    "mixtral-experts": _llama("mixtral-tiny"),
     "hf-gpt2": _hf_gpt2,
     "seq2seq-gru-luong": _seq2seq("gru", "luong"),
     "seq2seq-lstm-bahdanau": _seq2seq("lstm", "bahdanau"),
