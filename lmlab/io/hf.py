@@ -300,6 +300,8 @@ def import_hf(path: str | os.PathLike[str], *, dtype: Any = None, **config_overr
     except KeyError as exc:
         raise ModelFormatError(f"config.json has no {exc.args[0]!r}, which a {family.model_type} "
                                "config needs", where=where, fix="restore the file") from exc
+    if ours.get("tie_embeddings") and _untied_head(family, weights):
+        ours = {**ours, "tie_embeddings": False}  # as transformers: a distinct head stays distinct
     hf_tok = read_hf_tokenizer(path)
     if hf_tok is not None:
         ours = {**ours, **_special_ids(ours, hf_tok)}
@@ -322,6 +324,24 @@ def import_hf(path: str | os.PathLike[str], *, dtype: Any = None, **config_overr
     if hf_tok is not None and hf_tok.chat_template:
         model.chat_template = hf_tok.chat_template
     return model.eval()
+
+
+def _untied_head(family: Family, weights: dict[str, Any]) -> bool:
+    """Whether the checkpoint stores an output layer that differs from its token embeddings
+    (a config may say "tied" while the file holds both)."""
+    import torch
+
+    def tensor(ours: str) -> Any:
+        rule = next((r for r in family.global_rules if r.ours == ours), None)
+        if rule is None:
+            return None
+        for key in (rule.theirs[0], *(p + rule.theirs[0] for p in family.strip_prefixes)):
+            if key in weights:
+                return weights[key]
+        return None
+
+    emb, head = tensor("tok_emb.weight"), tensor("lm_head.weight")
+    return emb is not None and head is not None and not torch.equal(emb, head)
 
 
 def _dtype(name: Any) -> Any:

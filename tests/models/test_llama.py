@@ -220,3 +220,18 @@ def test_bad_folders_are_one_line_errors(pair, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**config, "intermediate_size": 40}))
     with pytest.raises(ModelFormatError, match=r"has shape .* but blocks\.0\.ff"):
         lmlab.load(tmp_path)
+
+
+def test_a_checkpoint_with_a_distinct_head_is_not_tied(tmp_path):
+    """A config that says "tied" over a file that stores a different head: like transformers,
+    the head stays its own."""
+    torch.manual_seed(0)
+    theirs = transformers.Qwen2ForCausalLM(transformers.Qwen2Config(**COMMON, tie_word_embeddings=True))
+    theirs.lm_head.weight = torch.nn.Parameter(theirs.lm_head.weight.detach() + 0.5)
+    theirs.save_pretrained(tmp_path)
+    theirs = transformers.Qwen2ForCausalLM.from_pretrained(tmp_path).eval()
+    ours = lmlab.load(tmp_path)
+    assert not ours.config.tie_embeddings
+    ids = torch.randint(0, V, (1, 8))
+    with torch.no_grad():
+        assert torch.allclose(ours(ids), theirs(ids).logits, atol=1e-4)

@@ -32,6 +32,7 @@ Linear such as LoRA, forward hooks, attention weights being recorded) gets `None
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,27 +64,31 @@ class Projection:
     With `pack_for` = the batch size, the weight is reordered for oneDNN's inner product
     (`torch.ops.mkldnn._linear_pointwise`, the kernel torch's own CPU compiler uses); the copy is
     made again whenever the weight changes in place (its version counter), so training between
-    steps is seen. Without it, a plain `F.linear`.
+    steps is seen. Without it, a plain `F.linear`. The packed copies live in `store` (one dict
+    per model, kept between generations), so the next plan for the same batch size reuses them.
     """
 
-    def __init__(self, linear: nn.Linear, pack_for: int | None = None) -> None:
+    def __init__(self, linear: nn.Linear, pack_for: int | None = None,
+                 store: dict | None = None) -> None:
         self.weight, self.bias = linear.weight, linear.bias
         self.pack_for = pack_for
-        self._packed: torch.Tensor | None = None
-        self._version = -1
+        self._store = {} if store is None else store
+        self._key = (id(self.weight), pack_for)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.pack_for is None:
             return F.linear(x, self.weight, self.bias)
         try:
-            if self._packed is None or self.weight._version != self._version:
-                self._packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(),
-                                                                       self.pack_for)
-                self._version = self.weight._version
-            return torch.ops.mkldnn._linear_pointwise(x, self._packed, self.bias, "none", [], "")
+            owner, version, packed = self._store.get(self._key, (None, -1, None))
+            if owner is None or owner() is not self.weight or self.weight._version != version:
+                packed = torch.ops.mkldnn._reorder_linear_weight(self.weight.detach(),
+                                                                 self.pack_for)
+                self._store[self._key] = (weakref.ref(self.weight), self.weight._version, packed)
+            return torch.ops.mkldnn._linear_pointwise(x, packed, self.bias, "none", [], "")
         except RuntimeError as err:  # a torch build whose oneDNN lacks this kernel: plain BLAS
             log.debug("oneDNN projection unavailable (%s); using F.linear", err)
-            self.pack_for, self._packed = None, None
+            self.pack_for = None
+            self._store.pop(self._key, None)
             return F.linear(x, self.weight, self.bias)
 
 
@@ -159,9 +164,14 @@ class DecodePlan:
         pack = (weight.device.type == "cpu" and weight.dtype == torch.float32
                 and model_bytes <= PACK_MAX_MODEL_BYTES and _onednn_available())
 
+        store = gpt.__dict__.setdefault("_packed_weights", {})  # survives between plans
+        live = {id(m.weight) for m in gpt.modules() if isinstance(m, nn.Linear)}
+        for key in [k for k in store if k[0] not in live or k[1] != batch]:
+            del store[key]  # replaced modules, another batch size: free their copies
+
         def project(linear: nn.Linear) -> Projection:
             big = pack and linear.weight.numel() >= PACK_MIN_ELEMENTS
-            return Projection(linear, batch if big else None)
+            return Projection(linear, batch if big else None, store)
 
         layers = [_Layer(block.norm_attn.forward, project(block.attn.qkv), project(block.attn.out),
                          block.attn.scale, block.norm_ff.forward, project(up),
