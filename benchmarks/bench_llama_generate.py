@@ -60,11 +60,13 @@ def write_folder(folder: Path, layers: int) -> None:
 
 
 def peak_load_memory(folder: Path, dtype: str) -> dict:
-    """Peak RSS (bytes) of a fresh process that imports torch and then `lmlab.load`s the folder."""
-    code = (
+    """Peak RSS of a fresh process that imports torch, `lmlab.load`s the folder and runs one
+    forward pass, minus its RSS before loading (kilobytes), and the model's parameter bytes."""
+    code = (  # one forward after loading touches every weight (memory-mapped pages included)
         "import resource, sys, json, torch, lmlab\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         f"m = lmlab.load({str(folder)!r}, dtype={dtype!r})\n"
+        "with torch.no_grad(): m(torch.zeros(1, 4, dtype=torch.long))\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "n = sum(p.numel() * p.element_size() for p in m.parameters())\n"
         "print(json.dumps({'before_kb': base, 'peak_kb': peak, 'model_bytes': n}))\n")

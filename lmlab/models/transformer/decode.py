@@ -32,6 +32,7 @@ Linear such as LoRA, forward hooks, attention weights being recorded) gets `None
 from __future__ import annotations
 
 import logging
+import os
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,8 +51,18 @@ log = logging.getLogger("lmlab")
 
 #: weights from this many elements up are packed for oneDNN (tests lower it).
 PACK_MIN_ELEMENTS = 1 << 20
-#: no packing for models above this many parameter bytes (the copies would double them).
-PACK_MAX_MODEL_BYTES = 1 << 30
+#: no packing for models above this many parameter bytes (the copies double what they cover),
+#: nor above a quarter of the machine's memory (`pack_budget`).
+PACK_MAX_MODEL_BYTES = 4 << 30
+
+
+def pack_budget() -> int:
+    """The largest model (parameter bytes) whose projections are packed on this machine."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): the fixed cap alone
+        return PACK_MAX_MODEL_BYTES
+    return min(PACK_MAX_MODEL_BYTES, total // 4)
 
 
 def _onednn_available() -> bool:
@@ -162,7 +173,7 @@ class DecodePlan:
         weight = gpt.lm_head.weight
         model_bytes = sum(p.numel() * p.element_size() for p in gpt.parameters())
         pack = (weight.device.type == "cpu" and weight.dtype == torch.float32
-                and model_bytes <= PACK_MAX_MODEL_BYTES and _onednn_available())
+                and model_bytes <= pack_budget() and _onednn_available())
 
         store = gpt.__dict__.setdefault("_packed_weights", {})  # survives between plans
         live = {id(m.weight) for m in gpt.modules() if isinstance(m, nn.Linear)}
