@@ -74,8 +74,10 @@ def load_weights(model, state: Mapping[str, Any], *, dtype: Any = None, where: s
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     where = where or type(model).__name__
     check_arrays(expected, state, where=where, optional=frozenset(ties))
-    if dtype is not None:
-        state = {k: v.to(dtype) for k, v in state.items()}
+    if dtype is not None:  # one tensor at a time: a dict given to us drops each original as it goes
+        state = state if isinstance(state, dict) else dict(state)
+        for name in list(state):
+            state[name] = state[name].to(dtype)
     model.load_state_dict(state, strict=False, assign=True)
     for alias, source in ties.items():
         *path, leaf = alias.split(".")

@@ -191,27 +191,35 @@ class GPT(TokenizedLM, TorchSavableMixin, nn.Module):
     # ---- the network ------------------------------------------------------------------------
 
     def hidden(self, ids: torch.Tensor, *, mask: torch.Tensor | None = None,
-               cache: KVCache | None = None, all_layers: bool = False):
+               cache: KVCache | None = None, all_layers: bool = False,
+               positions: torch.Tensor | None = None):
         """Final-norm hidden states (B, T, D) of ids (B, T) int64 (after `cache.length` cached ones).
 
         Args:
-            mask: (B, Tk) keep-mask over all key positions (padding), or None.
+            mask: (B, Tk) keep-mask over all key positions (padding), or (B, T, Tk) keep-mask per
+                query (packed examples: block-diagonal; the causal triangle is still applied), or None.
             cache: a `KVCache` to append to (advanced by T), or None.
             all_layers: also return the list [embeddings, block 1, ..., block L] (pre final norm).
+            positions: (B, T) int64 position of each token (packed examples restart at 0), or
+                None for cache.length, ..., cache.length + T - 1.
         """
         _b, t = ids.shape
         start = cache.length if cache is not None else 0
         self._check_length(start + t)
-        positions = self.positions[start : start + t]  # (T,)
+        if positions is None:
+            positions = rotary_positions = self.positions[start : start + t]  # (T,)
+        else:
+            self._check_length(int(positions.max()) + 1 if positions.numel() else 0)
+            rotary_positions = positions[:, None, :]  # (B, 1, T): broadcast over heads
         x = self.tok_emb(ids)  # (B, T, D)
         if self.pos_emb is not None:
             x = x + self.pos_emb(positions)
         if self.training:
             x = self.drop(x)
-        keep = padding_mask(mask) if mask is not None else None
+        keep = None if mask is None else padding_mask(mask) if mask.dim() == 2 else mask.bool()[:, None]
         states = [x] if all_layers else None
         for i, block in enumerate(self.blocks):
-            x = block(x, mask=keep, causal=True, rotary=self.rotary, positions=positions,
+            x = block(x, mask=keep, causal=True, rotary=self.rotary, positions=rotary_positions,
                       cache=cache, layer=i)
             if states is not None:
                 states.append(x)
@@ -225,9 +233,11 @@ class GPT(TokenizedLM, TorchSavableMixin, nn.Module):
             raise DataError(f"sequence of {n_tokens} tokens exceeds max_seq_len="
                             f"{self.config.max_seq_len}", fix="shorten the input or the generation")
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Teacher-forced logits (B, T, V) for ids (B, T): position t predicts token t + 1."""
-        return self.lm_head(self.hidden(ids, mask=mask))
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None,
+                positions: torch.Tensor | None = None) -> torch.Tensor:
+        """Teacher-forced logits (B, T, V) for ids (B, T): position t predicts token t + 1
+        (`mask` and `positions` as in `hidden`)."""
+        return self.lm_head(self.hidden(ids, mask=mask, positions=positions))
 
     def teacher_forced_logits(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits after every prefix of ids (B, T) in one pass: (B, T, V)."""
