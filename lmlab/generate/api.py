@@ -298,8 +298,12 @@ def _conditioned(model: Any, prompts: Prompts, tokenizer: Any
 # ---- streaming: greedy and sampling ---------------------------------------------------------
 
 
-class _Row:
-    """Bookkeeping of one prompt while streaming: text pieces, stop conditions."""
+class RowStream:
+    """Bookkeeping of one prompt while streaming: text pieces, stop conditions, length.
+
+    `event(row, token, log_prob, top)` turns a chosen token into its `TokenEvent` (the text it
+    adds, a finish reason when a stop token, stop string or the length limit ends the row); the
+    server's scheduler drives one per request the same way."""
 
     def __init__(self, prompt: list[int], config: GenerationConfig, tokenizer: Any) -> None:
         self.n = 0
@@ -378,7 +382,7 @@ def _stream_ids(model, ids, config, tokenizer) -> Iterator[TokenEvent]:
         generator.manual_seed(config.seed if config.seed is not None else secrets.randbits(63))
     for group in _groups(ids):
         batch = torch.tensor([ids[i] for i in group], dtype=torch.long, device=device)
-        rows = [_Row(ids[i], config, tokenizer) for i in group]
+        rows = [RowStream(ids[i], config, tokenizer) for i in group]
         live = len(rows)
         for step in token_steps(model, batch, max_new_tokens=config.max_new_tokens,
                                 processors=processors, sample=sample, generator=generator,
@@ -433,7 +437,7 @@ def _beam(model, ids, config, tokenizer) -> list[Generation]:
 def _from_hypothesis(prompt: list[int], hyp: Hypothesis, config: GenerationConfig,
                      tokenizer: Any) -> Generation:
     gen = Generation(prompt, top=hyp.top, score=hyp.score, finish_reason=hyp.finish_reason)  # type: ignore[arg-type]
-    row = _Row(prompt, config.replace(max_new_tokens=max(len(hyp.ids), 1)), tokenizer)
+    row = RowStream(prompt, config.replace(max_new_tokens=max(len(hyp.ids), 1)), tokenizer)
     for tok, lp in zip(hyp.ids, hyp.log_probs, strict=True):
         ev = row.event(0, tok, lp, [])
         _fold(gen, ev)

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 
 from lmlab.generate import GenerationConfig, TokenEvent, stream
-from lmlab.generate.api import _Row
+from lmlab.generate.api import RowStream
 from lmlab.generate.processors import apply_processors, build_processors
 from lmlab.generate.search import start_model
 from lmlab.generate.state import reorder_state
@@ -76,7 +76,7 @@ class Sequence:
                  sink: Sink, ticket: Ticket) -> None:
         self.index, self.prompt, self.config = index, prompt, config
         self.sink, self.ticket = sink, ticket
-        self.row = _Row(prompt, config, tokenizer)  # text pieces, stop tokens and strings, length
+        self.row = RowStream(prompt, config, tokenizer)  # text pieces, stop tokens and strings, length
         self.sample = not config.greedy_choice
         self.processors = build_processors(
             temperature=config.temperature, top_k=config.top_k, top_p=config.top_p,
