@@ -27,6 +27,7 @@ MODEL_TYPES: dict[str, str] = {
     "rnn_siamese": "lmlab.models.rnn.siamese:SiameseEncoder",
     "rnn_seq2seq": "lmlab.models.rnn.seq2seq:Seq2Seq",
     "word_vectors": "lmlab.vectors.keyed:WordVectors",
+    "reward": "lmlab.align.reward:RewardModel",
 }
 
 

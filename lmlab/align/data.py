@@ -166,7 +166,7 @@ def guess_format(row: Any) -> str:
                     fix="pass --format alpaca or --format messages")
 
 
-def _rows(path: Path) -> Iterator[tuple[int, Any]]:
+def numbered_rows(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed row) of a JSON list file or a JSON Lines file; bad JSON -> (n, error)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -216,7 +216,7 @@ def read_sft_data(path: str | os.PathLike[str], format: str | None = None, *,
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file", where=str(path), fix="pass a JSON or JSONL data file")
-    return rows_to_examples(_rows(path), format, errors=errors, where=str(path))
+    return rows_to_examples(numbered_rows(path), format, errors=errors, where=str(path))
 
 
 def rows_to_examples(rows: Iterable[tuple[int, Any]], format: str | None = None, *,
