@@ -100,10 +100,15 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="smoke-test sizes (under a minute)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--pretrain-steps", type=int, help="override the size's pretraining steps")
+    parser.add_argument("--sft-steps", type=int, help="override the size's SFT steps")
     parser.add_argument("--variant", help=argparse.SUPPRESS)  # child process: one SFT run
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    size = TINY if args.tiny else FULL
+    size = dict(TINY if args.tiny else FULL)
+    for key in ("pretrain_steps", "sft_steps"):
+        if getattr(args, key) is not None:
+            size[key] = getattr(args, key)
     if args.variant:
         print(json.dumps(variant(args.base, args.variant, size, args.seed)))
         return
@@ -115,11 +120,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         base = pretrain(size, Path(tmp), args.seed)
-        results = {"size": "tiny" if args.tiny else "full", "pretrain_seconds":
+        results = {"size": "tiny" if args.tiny else "full", "steps": [size["pretrain_steps"],
+                                                                       size["sft_steps"]],
+                   "pretrain_seconds":
                    round(time.perf_counter() - t0, 1), "before": exact_match(load(base), size, args.seed)}
         for name in ("full", "lora"):
             cmd = [sys.executable, __file__, "--variant", name, "--base", str(base),
-                   "--seed", str(args.seed), *(["--tiny"] if args.tiny else [])]
+                   "--seed", str(args.seed), *(["--tiny"] if args.tiny else []),
+                   "--pretrain-steps", str(size["pretrain_steps"]),
+                   "--sft-steps", str(size["sft_steps"])]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             results[name] = json.loads(out.strip().splitlines()[-1])
     _print(results)
