@@ -115,8 +115,8 @@ def save_folder(
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(tmp / name, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
                 fh.write(content)
-        _fsync_dir_files(tmp)
-        _replace_dir(tmp, target)
+        fsync_dir_files(tmp)
+        replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -142,13 +142,13 @@ def _save_arrays(arrays: Arrays, file: Path) -> None:
     save_file(out, str(file))
 
 
-def _fsync_dir_files(folder: Path) -> None:
+def fsync_dir_files(folder: Path) -> None:
     for f in folder.iterdir():
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
 
 
-def _replace_dir(tmp: Path, target: Path) -> None:
+def replace_dir(tmp: Path, target: Path) -> None:
     """Move `tmp` to `target`; an existing target is moved aside first and removed after."""
     if not target.exists():
         os.replace(tmp, target)
