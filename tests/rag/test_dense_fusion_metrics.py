@@ -64,6 +64,7 @@ def test_retrieval_metrics():
 
 def test_hnsw_recall_against_exact():
     import faiss  # noqa: F401  (a dependency: an import error must fail)
+
     from lmlab.apps.rag.dense import build_faiss, faiss_search
 
     rng = np.random.default_rng(2)
