@@ -15,11 +15,12 @@ A savable class implements the `Savable` protocol; `SavableMixin` adds `save` an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
@@ -98,13 +99,7 @@ def save_folder(
     """
     from importlib.metadata import version
 
-    target = Path(path)
-    if target.exists() and not target.is_dir():
-        raise ModelFormatError("a file is in the way of the model folder", where=str(target),
-                               fix="choose another path or remove the file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    with atomic_folder(path, "model") as tmp:
         header = {"type": model_type, "format_version": FORMAT_VERSION, "lmlab_version": version("lmlab")}
         (tmp / CONFIG_NAME).write_text(json.dumps({**header, **config}, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
@@ -115,12 +110,27 @@ def save_folder(
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(tmp / name, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
                 fh.write(content)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike[str], what: str = "model") -> Iterator[Path]:
+    """Write a folder atomically: yields a sibling temporary folder to fill; on success its files
+    are synced and it replaces `path` whole (`replace_dir`), on any error it is removed and the
+    previous folder stays as it was. `what` names the folder in the error for a file in the way."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise ModelFormatError(f"a file is in the way of the {what} folder", where=str(target),
+                               fix="choose another path or remove the file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield tmp
         fsync_dir_files(tmp)
         replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return target
 
 
 def _save_arrays(arrays: Arrays, file: Path) -> None:

@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,7 @@ from lmlab.apps.rag.dense import search as dense_search
 from lmlab.apps.rag.fusion import reciprocal_rank_fusion
 from lmlab.apps.rag.ingest import Chunk
 from lmlab.errors import ConfigError, DataError, ModelFormatError, check_choice, check_range
-from lmlab.io.folder import fsync_dir_files, replace_dir
+from lmlab.io.folder import atomic_folder
 
 log = logging.getLogger("lmlab")
 
@@ -232,13 +230,7 @@ class RagIndex:
         """Write the index folder atomically (replacing an existing one); returns its path."""
         from safetensors.numpy import save_file
 
-        target = Path(path)
-        if target.exists() and not target.is_dir():
-            raise DataError("a file is in the way of the index folder", where=str(target),
-                            fix="choose another path or remove the file")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
+        with atomic_folder(path, "index") as tmp:
             (tmp / MANIFEST).write_text(json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             with open(tmp / CHUNKS, "w", encoding="utf-8") as fh:
                 for c in self.chunks:
@@ -248,12 +240,7 @@ class RagIndex:
             if len(self.vectors):
                 arrays["vectors"] = self.vectors
             save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp / ARRAYS))
-            fsync_dir_files(tmp)
-            replace_dir(tmp, target)  # the same atomic swap as lmlab.io.folder.save_folder
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        return Path(path)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], encoder: Any = None, encoder_name: str | None = None,
