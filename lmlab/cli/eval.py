@@ -25,6 +25,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="an lmlab model folder (n-gram, RNN, GPT) or a Hugging Face GPT-2 folder")
     p.add_argument("corpus", help="UTF-8 text file or folder of .txt files, one text per line")
     p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (32)")
+    p.add_argument("--errors", choices=("strict", "replace"), default="strict",
+                   help="bytes that are not UTF-8: fail (strict) or replace them with U+FFFD")
     p.set_defaults(func=run)
 
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
                                fix="pass a folder holding an n-gram, RNN or GPT model")
     if hasattr(model, "to"):
         model = model.to(torch_device(args))
-    lines = read_corpus_lines(args.corpus, min_lines=1)
+    lines = read_corpus_lines(args.corpus, min_lines=1, errors=args.errors)
     report = evaluate_lm(model, lines, seed=args.seed, batch_size=args.batch_size)
     emit(args, {"model": args.model, "corpus": args.corpus, **report},
          f"{args.model} on {args.corpus}: {describe(report)}")
