@@ -4,6 +4,7 @@ building the model, so it works on any folder of the format."""
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def inspect_folder(path: str | Path) -> dict[str, Any]:
                 tensors[name] = {"shape": list(piece.get_shape()),
                                  "dtype": _DTYPES.get(piece.get_dtype(), piece.get_dtype().lower())}
     tokenizer = read_tokenizer(folder)
-    n = sum(_numel(t["shape"]) for t in tensors.values())
+    n = sum(math.prod(t["shape"]) for t in tensors.values())
     return {"path": str(folder), "config": config, "tensors": dict(sorted(tensors.items())),
             "n_parameters": n,
             "tokenizer_vocab_size": tokenizer.get_vocab_size() if tokenizer is not None else None}
@@ -62,12 +63,6 @@ _DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat
            "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8",
            "BOOL": "bool"}
 
-
-def _numel(shape: list[int]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def run(args: argparse.Namespace) -> int:
